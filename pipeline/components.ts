@@ -1,0 +1,12 @@
+import type { Factory } from './component.ts';
+
+/**
+ * The explicit list of every component ledgerline is built with, as the Collector's
+ * components.go. Deleting a component is deleting its folder and its line here.
+ */
+export const factories: readonly Factory<any>[] = [
+  // receivers
+  // processors
+  // exporters
+  // extensions
+];

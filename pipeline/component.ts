@@ -77,6 +77,8 @@ export interface Host {
   ingest(batch: EventBatch): Promise<void>;
   /** Routes that extensions contribute to the HTTP API server. */
   apiRoutes(): Route[];
+  /** True once every component has started and until shutdown begins (for /readyz). */
+  ready(): boolean;
 }
 
 /** Lifecycle: start, then shutdown. Shutdown is idempotent and safe without start. */

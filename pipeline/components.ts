@@ -1,3 +1,5 @@
+import { fileExporterFactory } from '../exporters/file/factory.ts';
+import { httpReceiverFactory } from '../receivers/http/factory.ts';
 import type { Factory } from './component.ts';
 
 /**
@@ -6,7 +8,9 @@ import type { Factory } from './component.ts';
  */
 export const factories: readonly Factory<any>[] = [
   // receivers
+  httpReceiverFactory,
   // processors
   // exporters
+  fileExporterFactory,
   // extensions
 ];

@@ -144,11 +144,17 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Turns zod issues into field errors in the user's words. */
 export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => {
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown field(s): ${issue.keys.join(', ')}`;
-    return { path: formatPath(issue.path), message };
-  });
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: 'unknown field' });
+    } else if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
+      out.push({ path: formatPath(issue.path), message: 'is required' });
+    } else {
+      out.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  return out;
 }
 
 /**
@@ -160,12 +166,17 @@ export function parseEvent(input: unknown, now: Date = new Date()): ParseResult 
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   const e = parsed.data;
   const recorded = now.toISOString();
+  // Field order is kept stable (ids and times first) so NDJSON output reads well.
   const event: Event = {
-    ...e,
     event_id: e.event_id ?? uuidv7(now.getTime()),
+    event_type: e.event_type,
     occurred_at: e.occurred_at ?? recorded,
     recorded_at: recorded,
-    result: e.result ?? 'success',
-  };
+    ...e,
+  } as Event;
+  event.event_id = e.event_id ?? event.event_id;
+  event.occurred_at = e.occurred_at ?? recorded;
+  event.recorded_at = recorded;
+  event.result = e.result ?? 'success';
   return { ok: true, event };
 }

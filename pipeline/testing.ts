@@ -71,5 +71,6 @@ export function testHost(settings: Settings, ingest?: Consumer): Host {
     getComponent: () => undefined,
     ingest: (b) => (ingest ? ingest.consume(b) : Promise.resolve()),
     apiRoutes: () => [],
+    ready: () => true,
   };
 }

@@ -1,0 +1,32 @@
+import type { Consumer, EventBatch } from './component.ts';
+import { PipelineError } from './errors.ts';
+import type { ExporterQueue } from './queue.ts';
+
+/**
+ * The end of a pipeline: hands each batch to every exporter's queue. Room is reserved in all
+ * queues first, so a batch enters either every exporter or none (DESIGN §6.2); `consume`
+ * resolves once every exporter durably accepted it (§6.1).
+ */
+export class FanOut implements Consumer {
+  private readonly queues: readonly ExporterQueue[];
+
+  constructor(queues: readonly ExporterQueue[]) {
+    this.queues = queues;
+  }
+
+  async consume(batch: EventBatch): Promise<void> {
+    const n = batch.events.length;
+    if (n === 0) return;
+    for (let i = 0; i < this.queues.length; i++) {
+      const q = this.queues[i]!;
+      if (!q.reserve(n)) {
+        for (let j = 0; j < i; j++) this.queues[j]!.release(n);
+        throw new PipelineError('queue_full', `exporter ${q.id} has ${q.size} of ${q.capacity} events queued; retry later`, {
+          retryAfter: 1,
+        });
+      }
+    }
+    if (this.queues.length === 1) return this.queues[0]!.submit(batch);
+    await Promise.all(this.queues.map((q) => q.submit(batch)));
+  }
+}

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Factory } from '../pipeline/component.ts';
-import { substituteEnv } from './env.ts';
+import { protectReferences, substituteEnv } from './env.ts';
 import { locate, type SourceFile } from './positions.ts';
 import { COMPONENT_ID, type RootConfig, rootSchema } from './schema.ts';
-import { type Config, type Finding, suggest, validateComponents } from './validate.ts';
+import { type Config, type Finding, suggest, validateComponents, zodFindings } from './validate.ts';
 
 /**
  * Loads one or more YAML config files: parse with positions, substitute `${env:...}`, merge
@@ -75,7 +75,8 @@ export function loadConfigSources(
 
   for (const src of sources) {
     const lines = new LineCounter();
-    const doc = parseDocument(src.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const { text, restore } = protectReferences(src.text);
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const file: SourceFile = { path: src.path, doc, lines };
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
@@ -84,7 +85,7 @@ export function loadConfigSources(
       }
       continue;
     }
-    for (const p of substituteEnv(doc, env)) {
+    for (const p of substituteEnv(doc, env, restore)) {
       const { line, col } = lines.linePos(p.node.range?.[0] ?? 0);
       errors.push({ file: src.path, line, col, path: '', message: p.message, severity: 'error' });
     }
@@ -117,14 +118,7 @@ export function loadConfigSources(
       continue;
     }
     if (key === 'service') serviceOk = false;
-    for (const issue of r.error.issues) {
-      const path = [key, ...(issue.path as (string | number)[])];
-      if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) add({ path: [...path, k], message: `unknown key "${k}"`, severity: 'error', atKey: true });
-      } else {
-        add({ path, message: issue.message, severity: 'error' });
-      }
-    }
+    for (const f of zodFindings(r.error.issues, [key])) add(f);
     // A component map with a bad id: keep its well-formed ids so their settings are still checked.
     const raw = obj[key];
     sections[key] = isPlainObject(raw) ? Object.fromEntries(Object.entries(raw).filter(([id]) => COMPONENT_ID.test(id))) : key === 'tenants' ? [] : {};

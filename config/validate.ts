@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+
 import type { Factory, Kind } from '../pipeline/component.ts';
 import type { EventClass } from '../pipeline/event.ts';
 import { type QueueConfig, queueConfigSchema } from '../pipeline/queue.ts';
@@ -86,12 +87,17 @@ export function suggest(given: string, known: readonly string[]): string {
   return best !== undefined && bestD <= Math.max(2, Math.floor(given.length / 3)) ? ` (did you mean "${best}"?)` : '';
 }
 
-function zodFindings(error: z.ZodError, prefix: (string | number)[]): Finding[] {
+/** Turns zod issues into findings in the user's words, unknown keys pointing at the key. */
+export function zodFindings(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[]): Finding[] {
   const out: Finding[] = [];
-  for (const issue of error.issues) {
+  for (const issue of issues) {
     const path = [...prefix, ...(issue.path as (string | number)[])];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"`, severity: 'error', atKey: true });
+    } else if (issue.code === 'invalid_key') {
+      out.push({ path, message: issue.issues[0]?.message ?? issue.message, severity: 'error', atKey: true });
+    } else if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
+      out.push({ path, message: 'is required', severity: 'error' });
     } else {
       out.push({ path, message: issue.message, severity: 'error' });
     }
@@ -125,12 +131,12 @@ export function validateComponents(root: RootConfig, factories: readonly Factory
         const { queue: q, ...rest } = raw as Record<string, unknown>;
         const parsedQueue = queueConfigSchema.safeParse(q);
         if (parsedQueue.success) queue = parsedQueue.data;
-        else findings.push(...zodFindings(parsedQueue.error, [section, id, 'queue']));
+        else findings.push(...zodFindings(parsedQueue.error.issues, [section, id, 'queue']));
         raw = rest;
       }
       const parsed = factory.configSchema.safeParse(raw);
       if (!parsed.success) {
-        findings.push(...zodFindings(parsed.error, [section, id]));
+        findings.push(...zodFindings(parsed.error.issues, [section, id]));
         continue;
       }
       const entry: ComponentEntry = { id, type, kind, factory, config: parsed.data };
@@ -176,7 +182,8 @@ export function validateComponents(root: RootConfig, factories: readonly Factory
         }
       });
       const ledgerKnown = factories.some((f) => f.kind === 'exporter' && f.capabilities?.ledger);
-      if (ledgerKnown && !p.exporters.some((id) => caps('exporter', id).ledger)) {
+      const allDefined = p.exporters.every((id) => Object.hasOwn(root.exporters, id));
+      if (ledgerKnown && allDefined && !p.exporters.some((id) => caps('exporter', id).ledger)) {
         findings.push({
           path: ['service', 'pipelines', pid, 'exporters'],
           message: 'an audit pipeline must export to a ledger exporter, so every audit event is in the tamper-evident log',

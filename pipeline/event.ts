@@ -167,16 +167,14 @@ export function parseEvent(input: unknown, now: Date = new Date()): ParseResult 
   const e = parsed.data;
   const recorded = now.toISOString();
   // Field order is kept stable (ids and times first) so NDJSON output reads well.
+  const { event_id, occurred_at, result, ...rest } = e;
   const event: Event = {
-    event_id: e.event_id ?? uuidv7(now.getTime()),
-    event_type: e.event_type,
-    occurred_at: e.occurred_at ?? recorded,
+    event_id: event_id ?? uuidv7(now.getTime()),
+    occurred_at: occurred_at ?? recorded,
     recorded_at: recorded,
-    ...e,
-  } as Event;
-  event.event_id = e.event_id ?? event.event_id;
-  event.occurred_at = e.occurred_at ?? recorded;
+    result: result ?? 'success',
+    ...rest,
+  };
   event.recorded_at = recorded;
-  event.result = e.result ?? 'success';
   return { ok: true, event };
 }

@@ -13,6 +13,8 @@ export class HttpReceiver implements Component {
   private readonly config: HttpReceiverConfig;
   private readonly ingest: Ingest;
   private server: ApiServer | undefined;
+  /** The URL the receiver listens on, once started. */
+  url: string | undefined;
 
   constructor(settings: Settings, config: HttpReceiverConfig, next: Consumer) {
     this.settings = settings;
@@ -42,6 +44,7 @@ export class HttpReceiver implements Component {
     ]);
     const url = await server.start();
     this.server = server;
+    this.url = url;
     this.settings.logger.info({ url }, 'listening');
   }
 

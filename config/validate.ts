@@ -84,7 +84,7 @@ export function suggest(given: string, known: readonly string[]): string {
     const dd = distance(given, k);
     if (dd < bestD) [best, bestD] = [k, dd];
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(given.length / 3)) ? ` (did you mean "${best}"?)` : '';
+  return best !== undefined && bestD <= Math.max(1, Math.floor(given.length / 3)) ? ` (did you mean "${best}"?)` : '';
 }
 
 /** Turns zod issues into findings in the user's words, unknown keys pointing at the key. */

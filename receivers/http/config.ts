@@ -12,7 +12,10 @@ export const tlsConfigSchema = z
 
 /** Settings of the http receiver. */
 export const httpReceiverConfigSchema = z.strictObject({
-  endpoint: z.string().default('0.0.0.0:8080').describe('host:port to listen on. Default 0.0.0.0:8080; port 0 picks a free port.'),
+  endpoint: z
+    .string()
+    .default('127.0.0.1:8080')
+    .describe('host:port to listen on. Default 127.0.0.1:8080 (this machine only); 0.0.0.0:8080 for every interface; port 0 picks a free port.'),
   max_request_body_size: z
     .number()
     .int()

@@ -1,0 +1,96 @@
+import { Agent, request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashToken } from '../../pipeline/tenants.ts';
+import { startLedgerline } from '../../test/harness/ledgerline.ts';
+import { Latencies, options, report } from '../stats.ts';
+
+/**
+ * http receiver → file exporter: concurrent keep-alive clients POST batches of envelopes to a
+ * ledgerline child process; prints events/s and ack latency percentiles. The ack is the 202,
+ * sent only after the file exporter's fsync.
+ */
+
+const opts = options({ duration: 10, warmup: 2, clients: 32, batch: 100 });
+const TOKEN = 'bench-token';
+
+const app = await startLedgerline({
+  config: `
+tenants: [ { id: bench, keys: ["${hashToken(TOKEN)}"] } ]
+receivers: { http: { endpoint: 127.0.0.1:0, max_request_body_size: 16777216 } }
+exporters: { file: { path: ./data/events.ndjson } }
+service:
+  pipelines:
+    activity: { receivers: [http], exporters: [file] }
+`,
+});
+const { port } = new URL(app.endpoints.http!);
+
+const event = {
+  event_type: 'activity',
+  actor: { type: 'user', id: 'user-1234', role: 'analyst' },
+  tenant: { id: 'bench' },
+  entity: { type: 'dashboard', id: 'dash-77' },
+  action: 'dashboard_viewed',
+  correlation: { request_id: 'req-1', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' },
+  metadata: { details: { rows: 12, adapter: 'postgres' } },
+  usage: { feature: 'dashboards', tool: 'viewer', latency_ms: 42, outcome: 'ok' },
+};
+const body = Buffer.from(JSON.stringify(Array.from({ length: opts.batch }, () => event)));
+const agent = new Agent({ keepAlive: true, maxSockets: opts.clients });
+
+function post(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/v1/events',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const latencies = new Latencies();
+let events = 0;
+let refused = 0;
+let measuring = false;
+const end = Date.now() + (opts.warmup + opts.duration) * 1000;
+setTimeout(() => (measuring = true), opts.warmup * 1000);
+
+async function client(): Promise<void> {
+  while (Date.now() < end) {
+    const t0 = performance.now();
+    const status = await post();
+    const ms = performance.now() - t0;
+    if (!measuring) continue;
+    if (status === 202) {
+      events += opts.batch;
+      latencies.add(ms);
+    } else refused++;
+  }
+}
+
+await Promise.all(Array.from({ length: opts.clients }, client));
+agent.destroy();
+await app.stop();
+const written = readFileSync(join(app.dir, 'data', 'events.ndjson'), 'utf8').split('\n').length - 1;
+report('http-file', {
+  events_per_s: Math.round(events / opts.duration),
+  requests_per_s: Math.round(latencies.count / opts.duration),
+  batch: opts.batch,
+  clients: opts.clients,
+  ack_p50_ms: latencies.quantile(0.5),
+  ack_p99_ms: latencies.quantile(0.99),
+  refused,
+  lines_written: written,
+});

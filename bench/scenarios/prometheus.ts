@@ -1,0 +1,211 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { prometheusConfigSchema } from '../../exporters/prometheus/config.ts';
+import { PrometheusExporter } from '../../exporters/prometheus/exporter.ts';
+import type { Settings } from '../../pipeline/component.ts';
+import type { Event } from '../../pipeline/event.ts';
+import { factories } from '../../pipeline/components.ts';
+import { createTelemetry } from '../../pipeline/telemetry.ts';
+import { hashToken, TenantRegistry } from '../../pipeline/tenants.ts';
+import { testBatch, testEvent, testHost } from '../../pipeline/testing.ts';
+import { startLedgerline } from '../../test/harness/ledgerline.ts';
+import { Latencies, options, report } from '../stats.ts';
+
+/**
+ * The prometheus exporter's cost:
+ * - consume: events/s through `consume` in-process (the per-batch aggregation), batch latency;
+ * - pipeline: http receiver → file exporter with and without the prometheus exporter beside it,
+ *   as child processes; events/s of each and their ratio;
+ * - scrape: scrape time (text; OpenMetrics + gzip) and RSS with every business series at the cap.
+ */
+
+const opts = options({ part: 'all', duration: 5, batch: 1000, clients: 16, httpBatch: 100, cap: 2000, scrapes: 40 });
+const parts = opts.part === 'all' ? ['consume', 'pipeline', 'scrape'] : [opts.part];
+
+function mixedEvents(n: number, tenants: number): Event[] {
+  const audit = { event_type: 'audit', entity: { type: 'dataset', id: 'd1' } };
+  return Array.from({ length: n }, (_, i) => {
+    const tenant = { id: `tenant-${i % tenants}` };
+    if (i % 20 === 0) return testEvent({ ...audit, tenant, action: 'export_requested', result: i % 40 === 0 ? 'denied' : 'success', reason: 'no_consent' });
+    if (i % 20 === 1) return testEvent({ tenant, action: 'llm_call', usage: { provider: 'openai', tokens: { input: 900, output: 120 } } });
+    return testEvent({
+      tenant,
+      action: i % 3 === 0 ? 'sql_generation' : 'dashboard_viewed',
+      usage: { feature: `f${i % 7}`, tool: `tool-${i % 50}`, latency_ms: (i * 37) % 2000, sample_rate: i % 2 ? 1 : 0.25 },
+    });
+  });
+}
+
+function exporterWith(over: Record<string, unknown>): { exporter: PrometheusExporter; dir: string; settings: Settings } {
+  const dir = mkdtempSync(join(tmpdir(), 'll-bench-prom-'));
+  const settings = {
+    id: 'prometheus',
+    logger: pino({ level: 'silent' }),
+    telemetry: createTelemetry(),
+    tenants: new TenantRegistry([]),
+  };
+  const config = prometheusConfigSchema.parse({ endpoint: '127.0.0.1:0', auth: { bearer_token_file: join(dir, 'token') }, ...over });
+  return { exporter: new PrometheusExporter(settings, config), dir, settings };
+}
+
+async function benchConsume(): Promise<void> {
+  const { exporter, dir } = exporterWith({ tenant_label: ['usage_events_total'] });
+  const batch = testBatch(mixedEvents(opts.batch, 100));
+  const lat = new Latencies();
+  const warmEnd = performance.now() + 1000;
+  while (performance.now() < warmEnd) await exporter.consume(batch);
+  let events = 0;
+  const end = performance.now() + opts.duration * 1000;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    await exporter.consume(batch);
+    lat.add(performance.now() - t0);
+    events += batch.events.length;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  report('prometheus-consume', {
+    events_per_s: Math.round(events / opts.duration),
+    batch: opts.batch,
+    batch_p50_ms: lat.quantile(0.5),
+    batch_p99_ms: lat.quantile(0.99),
+  });
+}
+
+async function pipelineRate(withPrometheus: boolean): Promise<{ eventsPerS: number; p50: number; p99: number }> {
+  const token = 'bench-token';
+  const hasRedaction = factories.some((f) => f.kind === 'processor' && f.type === 'redaction');
+  const app = await startLedgerline({
+    config: `
+tenants: [ { id: bench, keys: ["${hashToken(token)}"] } ]
+receivers: { http: { endpoint: 127.0.0.1:0, max_request_body_size: 16777216 } }
+${hasRedaction ? 'processors: { redaction: {} }' : ''}
+exporters:
+  file: { path: ./data/events.ndjson }
+  prometheus: { endpoint: 127.0.0.1:0 }
+service:
+  telemetry: { logs: { level: warn } }
+  pipelines:
+    activity: { receivers: [http], processors: [${hasRedaction ? 'redaction' : ''}], exporters: [file${withPrometheus ? ', prometheus' : ''}] }
+`,
+  });
+  const { port } = new URL(app.endpoints.http!);
+  const event = {
+    event_type: 'activity',
+    actor: { type: 'user', id: 'user-1234' },
+    tenant: { id: 'bench' },
+    action: 'sql_generation',
+    usage: { feature: 'nl2sql', tool: 'warehouse', latency_ms: 42, outcome: 'ok', sample_rate: 0.5 },
+  };
+  const body = Buffer.from(JSON.stringify(Array.from({ length: opts.httpBatch }, () => event)));
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.clients });
+  const post = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/v1/events',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': body.length },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const lat = new Latencies();
+  let events = 0;
+  let measuring = false;
+  const end = Date.now() + (1 + opts.duration) * 1000;
+  const warm = setTimeout(() => (measuring = true), 1000);
+  await Promise.all(
+    Array.from({ length: opts.clients }, async () => {
+      while (Date.now() < end) {
+        const t0 = performance.now();
+        const status = await post();
+        if (measuring && status === 202) {
+          events += opts.httpBatch;
+          lat.add(performance.now() - t0);
+        }
+      }
+    }),
+  );
+  clearTimeout(warm);
+  agent.destroy();
+  await app.stop();
+  return { eventsPerS: Math.round(events / opts.duration), p50: lat.quantile(0.5), p99: lat.quantile(0.99) };
+}
+
+async function benchPipeline(): Promise<void> {
+  const without = await pipelineRate(false);
+  const withProm = await pipelineRate(true);
+  report('prometheus-pipeline', {
+    without_events_per_s: without.eventsPerS,
+    with_events_per_s: withProm.eventsPerS,
+    ratio: withProm.eventsPerS / without.eventsPerS,
+    without_ack_p50_ms: without.p50,
+    without_ack_p99_ms: without.p99,
+    with_ack_p50_ms: withProm.p50,
+    with_ack_p99_ms: withProm.p99,
+  });
+}
+
+async function benchScrape(): Promise<void> {
+  const { exporter, dir, settings } = exporterWith({
+    tenant_label: ['usage_events_total', 'usage_latency_seconds', 'audit_events_total', 'denied_events_total', 'llm_tokens_total'],
+    max_series_per_metric: opts.cap,
+  });
+  const rssBefore = process.memoryUsage().rss;
+  await exporter.start(testHost(settings));
+  // Distinct tenants well past the cap, so every business series sits at it.
+  for (let i = 0; i < 10; i++) await exporter.consume(testBatch(mixedEvents(opts.cap * 4, opts.cap * 4)));
+  const series = exporter.business.sources().reduce((n, s) => n + s.table.size, 0);
+  const token = readFileSync(join(dir, 'token'), 'utf8').trim();
+  const scrape = async (headers: Record<string, string>) => {
+    const t0 = performance.now();
+    const res = await fetch(`${exporter.url}/metrics`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+    const bytes = (await res.arrayBuffer()).byteLength;
+    return { ms: performance.now() - t0, bytes };
+  };
+  const text = new Latencies();
+  const om = new Latencies();
+  let textBytes = 0;
+  let omBytes = 0;
+  for (let i = 0; i < opts.scrapes; i++) {
+    const a = await scrape({});
+    text.add(a.ms);
+    textBytes = a.bytes;
+    const b = await scrape({ accept: 'application/openmetrics-text;version=1.0.0', 'accept-encoding': 'gzip' });
+    om.add(b.ms);
+    omBytes = b.bytes;
+  }
+  const rss = process.memoryUsage().rss;
+  await exporter.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+  report('prometheus-scrape', {
+    cap: opts.cap,
+    business_series: series,
+    text_p50_ms: text.quantile(0.5),
+    text_p99_ms: text.quantile(0.99),
+    text_bytes: textBytes,
+    om_gzip_p50_ms: om.quantile(0.5),
+    om_gzip_p99_ms: om.quantile(0.99),
+    om_gzip_bytes: omBytes,
+    rss_mb: Math.round(rss / 1048576),
+    rss_growth_mb: Math.round((rss - rssBefore) / 1048576),
+  });
+}
+
+for (const part of parts) {
+  if (part === 'consume') await benchConsume();
+  else if (part === 'pipeline') await benchPipeline();
+  else if (part === 'scrape') await benchScrape();
+  else throw new Error(`unknown --part ${part}; known: consume, pipeline, scrape, all`);
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fastParseEvent } from './event-fast.ts';
 import { uuidv7 } from './uuid.ts';
 
 /**
@@ -157,15 +158,28 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
   return out;
 }
 
+let lastNow: Date | undefined;
+let lastIso = '';
+/** `now.toISOString()`, once per batch: receivers pass the same Date for every event of one. */
+function isoOf(now: Date): string {
+  if (now !== lastNow) {
+    lastNow = now;
+    lastIso = now.toISOString();
+  }
+  return lastIso;
+}
+
 /**
  * Validates one input and normalises it: a uuid v7 `event_id` if none was given, `recorded_at`
  * set to `now` (the receiver's clock), `occurred_at` defaulting to it, UTC timestamps.
  */
 export function parseEvent(input: unknown, now: Date = new Date()): ParseResult {
+  const recorded = isoOf(now);
+  const fast = fastParseEvent(input, now, recorded);
+  if (fast) return { ok: true, event: fast };
   const parsed = eventSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   const e = parsed.data;
-  const recorded = now.toISOString();
   // Field order is kept stable (ids and times first) so NDJSON output reads well.
   const { event_id, occurred_at, result, ...rest } = e;
   const event: Event = {

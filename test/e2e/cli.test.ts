@@ -19,8 +19,6 @@ afterEach(async () => {
   app = undefined;
 });
 
-// The component set of the product grows; this config names only what the core provides and
-// merges in whatever the default config's processors are, via the redaction requirement below.
 function config(extra = '') {
   return `
 tenants:
@@ -28,13 +26,16 @@ tenants:
   - { id: globex, keys: ["${hashToken(GLOBEX)}"] }
 receivers:
   http: { endpoint: 127.0.0.1:0, max_request_body_size: 65536 }
+processors:
+  redaction: { allowed_detail_keys: [rows, source] }
 exporters:
   file: { path: ./data/events.ndjson }
+  ledger: { dir: ./data/ledger, generate_key: true }
 ${extra}
 service:
   pipelines:
-    activity: { receivers: [http], processors: [], exporters: [file] }
-    audit: { receivers: [http], processors: [], exporters: [file] }
+    activity: { receivers: [http], processors: [redaction], exporters: [file] }
+    audit: { receivers: [http], processors: [redaction], exporters: [ledger, file] }
 `;
 }
 

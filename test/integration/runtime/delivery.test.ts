@@ -124,4 +124,17 @@ describe('fan-out delivery', () => {
     expect(answer.headers.get('retry-after')).toBeNull();
     expect(answer.body.error.code).toBe('exporter_failed');
   });
+
+  it('drains in-flight batches on shutdown: the request in progress is answered 202 and written', async () => {
+    const url = await start(`  test/slow: { mode: slow, delay_ms: 300 }`, ['test/slow']);
+    const pending = postJson(url, [event(1), event(2), event(3)], TOKEN);
+    while ((calls.get('test/slow') ?? 0) === 0) await new Promise((r) => setTimeout(r, 5)); // the batch is in the exporter
+    const service = running!;
+    running = undefined;
+    await service.shutdown(AbortSignal.timeout(5_000));
+    const answer = await pending;
+    expect(answer.status).toBe(202);
+    expect(received.get('test/slow')!.map((e) => e.actor.id)).toEqual(['u1', 'u2', 'u3']);
+    await expect(postJson(url, event(4), TOKEN)).rejects.toThrow(); // no longer listening
+  });
 });

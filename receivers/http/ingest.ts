@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { BatchReport, type Consumer } from '../../pipeline/component.ts';
 import { PipelineError, toPipelineError } from '../../pipeline/errors.ts';
 import { type Event, fieldErrors, parseEvent } from '../../pipeline/event.ts';
@@ -18,11 +19,16 @@ interface RequestFieldError {
   message: string;
 }
 
-function requireJson(req: ApiRequest): unknown {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+/** Refuses a non-JSON content type before the body is read. */
+export function requireJsonType(headers: IncomingHttpHeaders): void {
+  const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
     throw new PipelineError('unsupported_media_type', `content-type must be application/json, not "${type || '(none)'}"`);
   }
+}
+
+function requireJson(req: ApiRequest): unknown {
+  requireJsonType(req.headers);
   try {
     return JSON.parse(req.body.toString('utf8'));
   } catch (err) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Component, Consumer, Host, Settings } from '../../pipeline/component.ts';
 import { ApiServer } from '../../pipeline/http-api.ts';
 import type { HttpReceiverConfig } from './config.ts';
-import { Ingest } from './ingest.ts';
+import { Ingest, requireJsonType } from './ingest.ts';
 
 /**
  * The http receiver: ledgerline's API server. It serves the ingest routes and mounts every
@@ -38,8 +38,8 @@ export class HttpReceiver implements Component {
       ...(tls ? { tls } : {}),
     });
     server.add([
-      { method: 'POST', path: '/api/v1/events', auth: 'tenant', handle: this.ingest.native },
-      { method: 'POST', path: '/api/v1/usage/events', auth: 'tenant', handle: this.ingest.usage },
+      { method: 'POST', path: '/api/v1/events', auth: 'tenant', checkHeaders: requireJsonType, handle: this.ingest.native },
+      { method: 'POST', path: '/api/v1/usage/events', auth: 'tenant', checkHeaders: requireJsonType, handle: this.ingest.usage },
       ...host.apiRoutes(),
     ]);
     const url = await server.start();

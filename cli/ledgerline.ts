@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDiagnostic, loadConfigFiles, type LoadResult } from '../config/load.ts';
+import { startOtlpSelfTelemetry } from '../exporters/prometheus/otlp-export.ts';
 import { factories } from '../pipeline/components.ts';
 import { Service } from '../pipeline/service.ts';
 import { parseArgs } from './args.ts';
@@ -69,6 +70,10 @@ async function run(argv: string[]): Promise<number> {
     logger.fatal({ err: (err as Error).message }, 'ledgerline could not start');
     return 1;
   }
+  // Optional push of the self-metrics over OTLP (service.telemetry.metrics.otlp).
+  const otlp = config.telemetry.metrics.otlp
+    ? startOtlpSelfTelemetry(service.telemetry.registry, config.telemetry.metrics.otlp)
+    : undefined;
   logger.info(
     { version: VERSION, pipelines: config.pipelines.map((p) => p.id).join(','), config: configPaths(flags).join(',') },
     'ledgerline started',
@@ -86,6 +91,7 @@ async function run(argv: string[]): Promise<number> {
       logger.info({ signal, timeout_ms: timeoutMs }, 'draining');
       service
         .shutdown(AbortSignal.timeout(timeoutMs))
+        .then(() => otlp?.shutdown())
         .then(() => {
           logger.info('stopped');
           resolve(0);

@@ -126,9 +126,19 @@ function usage(v: unknown): Obj | undefined {
   return pick(out, USAGE);
 }
 
+// Producers often stamp a whole batch with one time, and OTLP mapping produces the same
+// string for records of one millisecond: one remembered answer skips the regex and the Date.
+let lastTimeIn = '';
+let lastTimeOut = '';
+
 function time(v: unknown): string | undefined {
-  if (typeof v !== 'string' || !DATETIME.test(v)) return undefined;
-  return new Date(v).toISOString();
+  if (typeof v !== 'string') return undefined;
+  if (v === lastTimeIn) return lastTimeOut;
+  if (!DATETIME.test(v)) return undefined;
+  const out = new Date(v).toISOString();
+  lastTimeIn = v;
+  lastTimeOut = out;
+  return out;
 }
 
 /** The normalised event when `input` is certainly valid; undefined when zod must decide. */

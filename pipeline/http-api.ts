@@ -39,6 +39,10 @@ export interface Route {
   /** none: public; tenant: any valid token; admin: a token with the admin role. */
   auth: 'none' | 'tenant' | 'admin';
   handle(req: ApiRequest): ApiResponse | Promise<ApiResponse>;
+  /** Checks the headers before the body is read (e.g. content type); throws to refuse early. */
+  checkHeaders?(headers: IncomingHttpHeaders): void;
+  /** Answers this route's errors in its own wire format (e.g. OTLP's protobuf Status). */
+  renderError?(err: PipelineError, headers: IncomingHttpHeaders): ApiResponse;
 }
 
 /** Options of an API server. */
@@ -121,6 +125,12 @@ export class ApiServer {
     return (this.server?.address() as AddressInfo | null)?.port ?? 0;
   }
 
+  /** Replaces the TLS certificate and key (and CA) for new connections, e.g. after renewal. */
+  setSecureContext(tls: HttpsOptions): void {
+    const server = this.server as (Server & { setSecureContext?: (o: HttpsOptions) => void }) | undefined;
+    server?.setSecureContext?.(tls);
+  }
+
   /** Stops accepting, lets in-flight requests finish until the signal aborts. Idempotent. */
   async close(signal?: AbortSignal): Promise<void> {
     if (this.closed || !this.server) return;
@@ -159,6 +169,7 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let answer: ApiResponse;
+    let matched: Route | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
@@ -166,6 +177,7 @@ export class ApiServer {
       if (found === undefined) throw new PipelineError('not_found', `no route for ${url.pathname}`);
       if (found === 'method') throw new PipelineError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
       const { route, params } = found;
+      matched = route;
       let auth: AuthContext | undefined;
       if (route.auth !== 'none') {
         auth = this.options.tenants.authenticate(req.headers.authorization);
@@ -173,11 +185,12 @@ export class ApiServer {
           throw new PipelineError('forbidden', 'this endpoint needs a token with the admin role');
         }
       }
+      route.checkHeaders?.(req.headers);
       const body = method === 'GET' ? Buffer.alloc(0) : await readBody(req, this.options.maxBodyBytes);
       answer = await route.handle({ method, path: url.pathname, params, query: url.searchParams, headers: req.headers, auth, body });
     } catch (err) {
-      answer = errorResponse(err);
       const e = toPipelineError(err);
+      answer = matched?.renderError ? matched.renderError(e, req.headers) : errorResponse(err);
       if (e.status >= 500 && !e.retryable) this.options.logger.error({ err: e, code: e.code }, 'request failed');
     }
     send(req, res, answer);

@@ -59,7 +59,7 @@ export class PrometheusExporter implements ConsumerComponent {
   private server: ApiServer | undefined;
   private auth: ScrapeAuth | undefined;
   private started = false;
-  private host: (Host & { ready?: () => boolean }) | undefined;
+  private host: Host | undefined;
   private lastSweep = 0;
   private readonly sweepEveryMs: number;
   private readonly now: () => number;
@@ -157,9 +157,8 @@ export class PrometheusExporter implements ConsumerComponent {
         path: '/readyz',
         auth: 'none',
         handle: async () => {
-          // The runtime's Service answers ready() once every component started; a host
-          // without it (a test host) counts as started when this exporter is.
-          const started = this.started && (this.host?.ready?.() ?? true);
+          // The host answers ready() once every component started and until shutdown.
+          const started = this.started && (this.host?.ready() ?? false);
           const r = await checkReadiness(
             this.settings.telemetry.registry,
             this.config.readiness.queue_high_water,

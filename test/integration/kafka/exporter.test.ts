@@ -77,6 +77,13 @@ describe('kafka exporter', () => {
     expect(headersOf(record!)['content-type']).toBe('application/x-protobuf');
   });
 
+  it('starts and shuts down twice', async () => {
+    const exporter = await startExporter({ topic: uniqueTopic('lifecycle') });
+    await exporter.shutdown();
+    await exporter.shutdown();
+    await expect(exporter.consume(testBatch([testEvent()]))).rejects.toMatchObject({ code: 'exporter_unavailable' });
+  });
+
   it('resumes producing after a broker restart', async () => {
     const topic = uniqueTopic('restart-out');
     const exporter = await startExporter({ topic });

@@ -107,6 +107,17 @@ describe('kafka receiver', () => {
     expect(byN.get(101)).toBe(recordEventId({ topic, partition: 1, offset: String(offset) }, 1));
   });
 
+  it('starts and shuts down twice, committing what it consumed', async () => {
+    const topic = uniqueTopic('lifecycle');
+    await produceLines(kafka.brokers, topic, [JSON.stringify(envelope(0))], ACME);
+    const rec = new Recorder();
+    const { receiver } = await startReceiver({ topics: [topic], group_id: `g-${topic}` }, rec);
+    await waitFor('the event', () => rec.events.length === 1);
+    await receiver.shutdown(AbortSignal.timeout(10_000));
+    await receiver.shutdown();
+    expect(await admin(kafka.brokers).fullyCommitted(`g-${topic}`, topic)).toBe(true);
+  });
+
   it('reads OTLP protobuf written by the OpenTelemetry SDK', async () => {
     const topic = uniqueTopic('otlp');
     const exporter = new InMemoryLogRecordExporter();

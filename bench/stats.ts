@@ -35,7 +35,8 @@ export function options<T extends Record<string, number | string>>(defaults: T):
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i]!.replace(/^--/, '');
-    if (!(key in defaults)) throw new Error(`unknown option ${argv[i]}; known: ${Object.keys(defaults).join(', ')}`);
+    if (!(key in defaults))
+      throw new Error(`unknown option ${argv[i]}; known: ${Object.keys(defaults).join(', ')}`);
     const value = argv[++i] ?? '';
     out[key] = typeof defaults[key] === 'number' ? Number(value) : value;
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDiagnostic, loadConfigFiles, type LoadResult } from '../config/load.ts';
+import { formatDiagnostic, type LoadResult, loadConfigFiles } from '../config/load.ts';
 import { startOtlpSelfTelemetry } from '../exporters/prometheus/otlp-export.ts';
 import { factories } from '../pipeline/components.ts';
 import { Service } from '../pipeline/service.ts';
@@ -46,12 +46,19 @@ async function validate(argv: string[]): Promise<number> {
     process.stderr.write(`${result.errors.length} error(s) in the configuration\n`);
     return 1;
   }
-  process.stdout.write(`configuration is valid${result.warnings.length ? ` (${result.warnings.length} warning(s))` : ''}\n`);
+  process.stdout.write(
+    `configuration is valid${result.warnings.length ? ` (${result.warnings.length} warning(s))` : ''}\n`,
+  );
   return 0;
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, { config: true, 'log-format': true, 'log-level': true, 'shutdown-timeout': true });
+  const { flags } = parseArgs(argv, {
+    config: true,
+    'log-format': true,
+    'log-level': true,
+    'shutdown-timeout': true,
+  });
   const result = loadConfigFiles(configPaths(flags), factories);
   report(result);
   if (!result.config) {
@@ -59,7 +66,9 @@ async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const config = result.config;
-  const format = (flags.get('log-format')?.[0] ?? (process.stdout.isTTY ? 'text' : 'json')) as 'json' | 'text';
+  const format = (flags.get('log-format')?.[0] ?? (process.stdout.isTTY ? 'text' : 'json')) as
+    | 'json'
+    | 'text';
   const logger = createLogger(format, flags.get('log-level')?.[0] ?? config.telemetry.logs.level);
   const timeoutMs = Number(flags.get('shutdown-timeout')?.[0] ?? 30) * 1000;
 
@@ -75,7 +84,11 @@ async function run(argv: string[]): Promise<number> {
     ? startOtlpSelfTelemetry(service.telemetry.registry, config.telemetry.metrics.otlp)
     : undefined;
   logger.info(
-    { version: VERSION, pipelines: config.pipelines.map((p) => p.id).join(','), config: configPaths(flags).join(',') },
+    {
+      version: VERSION,
+      pipelines: config.pipelines.map((p) => p.id).join(','),
+      config: configPaths(flags).join(','),
+    },
     'ledgerline started',
   );
 
@@ -108,7 +121,9 @@ async function run(argv: string[]): Promise<number> {
 
 async function ledger(argv: string[]): Promise<number> {
   const spec = './ledger.ts';
-  const mod = (await import(spec).catch(() => undefined)) as { ledgerCommand?: (a: string[]) => Promise<number> } | undefined;
+  const mod = (await import(spec).catch(() => undefined)) as
+    | { ledgerCommand?: (a: string[]) => Promise<number> }
+    | undefined;
   if (!mod?.ledgerCommand) {
     process.stderr.write('ledgerline: the ledger tools are not part of this build\n');
     return 2;

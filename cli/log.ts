@@ -6,12 +6,20 @@ import pino, { type Logger } from 'pino';
  * (`12:00:01 INFO  http listening url=http://0.0.0.0:8080`). Logs never carry event payloads.
  */
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO ',
+  40: 'WARN ',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'component', 'v']);
 
 function formatValue(v: unknown): string {
   if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
-  if (v && typeof v === 'object' && 'message' in v) return JSON.stringify((v as { message: unknown }).message);
+  if (v && typeof v === 'object' && 'message' in v)
+    return JSON.stringify((v as { message: unknown }).message);
   return JSON.stringify(v);
 }
 
@@ -35,7 +43,11 @@ export function formatLine(line: string): string {
 /** Creates the process logger. */
 export function createLogger(format: 'json' | 'text', level: string): Logger {
   const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime };
-  if (format === 'json') return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 1, sync: true }));
+  if (format === 'json')
+    return pino(
+      { ...options, timestamp: pino.stdTimeFunctions.isoTime },
+      pino.destination({ fd: 1, sync: true }),
+    );
   const out = new Writable({
     write(chunk: Buffer, _enc, cb) {
       let text = '';

@@ -1,4 +1,4 @@
-import { parse as parseYaml, visit, type Document, type Scalar } from 'yaml';
+import { type Document, parse as parseYaml, type Scalar, visit } from 'yaml';
 
 /**
  * `${env:VAR}` and `${env:VAR:-default}` substitution in every string value, `$$` for a
@@ -29,7 +29,9 @@ export function protectReferences(text: string): { text: string; restore: (value
   if (originals.length === 0) return { text, restore: (v) => v };
   const pattern = new RegExp(`${prefix}([0-9a-z]+)_*`, 'g');
   const restore = (value: string) =>
-    value.includes(prefix) ? value.replace(pattern, (m, id: string) => originals[Number.parseInt(id, 36)] ?? m) : value;
+    value.includes(prefix)
+      ? value.replace(pattern, (m, id: string) => originals[Number.parseInt(id, 36)] ?? m)
+      : value;
   return { text: protectedText, restore };
 }
 
@@ -53,20 +55,29 @@ export function substituteEnv(
       node.value = raw;
       if (!raw.includes('$')) return;
       let bad = false;
-      const out = raw.replace(REF, (m, name: string | undefined, def: string | undefined, other: string | undefined) => {
-        if (m === '$$') return '$';
-        if (other !== undefined) {
-          problems.push({ node, message: `"\${${other}}" is not a reference; use \${env:NAME} or write $$ for a literal $` });
+      const out = raw.replace(
+        REF,
+        (m, name: string | undefined, def: string | undefined, other: string | undefined) => {
+          if (m === '$$') return '$';
+          if (other !== undefined) {
+            problems.push({
+              node,
+              message: `"\${${other}}" is not a reference; use \${env:NAME} or write $$ for a literal $`,
+            });
+            bad = true;
+            return m;
+          }
+          const value = env[name!];
+          if (value !== undefined && value !== '') return value;
+          if (def !== undefined) return def;
+          problems.push({
+            node,
+            message: `environment variable ${name} is not set (write \${env:${name}:-default} for a default)`,
+          });
           bad = true;
-          return m;
-        }
-        const value = env[name!];
-        if (value !== undefined && value !== '') return value;
-        if (def !== undefined) return def;
-        problems.push({ node, message: `environment variable ${name} is not set (write \${env:${name}:-default} for a default)` });
-        bad = true;
-        return '';
-      });
+          return '';
+        },
+      );
       if (bad) return;
       if (node.type === 'PLAIN' && WHOLE.test(raw)) {
         const typed: unknown = parseYaml(out);

@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Factory } from '../pipeline/component.ts';
+import type { AnyFactory } from '../pipeline/component.ts';
 import { factories } from '../pipeline/components.ts';
 import { queueConfigSchema } from '../pipeline/queue.ts';
-import { rootSchema, serviceSchema } from './schema.ts';
 import { tenantsSectionSchema } from '../pipeline/tenants.ts';
+import { rootSchema, serviceSchema } from './schema.ts';
 
 /**
  * Generates, from the zod schemas, the JSON Schema editors use to autocomplete the config
@@ -13,6 +13,7 @@ import { tenantsSectionSchema } from '../pipeline/tenants.ts';
  * `--check` fails when the committed files differ, so docs cannot drift from the code.
  */
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON Schema documents are walked structurally
 type JsonSchema = Record<string, any>;
 
 const ROOT = join(import.meta.dirname, '..');
@@ -32,7 +33,7 @@ const SECTIONS = [
   ['extensions', 'extension'],
 ] as const;
 
-function factorySchema(f: Factory<any>): JsonSchema {
+function factorySchema(f: AnyFactory): JsonSchema {
   const schema = toJson(f.configSchema);
   schema.description = f.description;
   if (f.kind === 'exporter' && schema.properties) {
@@ -42,7 +43,7 @@ function factorySchema(f: Factory<any>): JsonSchema {
 }
 
 /** The JSON Schema of the whole config file. */
-export function buildJsonSchema(list: readonly Factory<any>[]): JsonSchema {
+export function buildJsonSchema(list: readonly AnyFactory[]): JsonSchema {
   const root = toJson(rootSchema);
   for (const [section, kind] of SECTIONS) {
     const patternProperties: Record<string, JsonSchema> = {};
@@ -69,7 +70,8 @@ function typeOf(s: JsonSchema): string {
   if (s.const !== undefined) return JSON.stringify(s.const);
   if (s.anyOf) return s.anyOf.map(typeOf).join(' \\| ');
   if (s.type === 'array') return `${typeOf(s.items ?? {})}[]`;
-  if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object') return 'map';
+  if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object')
+    return 'map';
   return s.type ?? 'any';
 }
 
@@ -92,7 +94,7 @@ function table(schema: JsonSchema): string {
 }
 
 /** The configuration reference in Markdown. */
-export function buildDocs(list: readonly Factory<any>[]): string {
+export function buildDocs(list: readonly AnyFactory[]): string {
   const parts = [
     '# Configuration reference',
     '',
@@ -125,7 +127,14 @@ export function buildDocs(list: readonly Factory<any>[]): string {
       parts.push(table(toJson(f.configSchema)), '');
     }
   }
-  parts.push('## Exporter queues', '', 'Every exporter also takes `queue`:', '', table(toJson(queueConfigSchema)), '');
+  parts.push(
+    '## Exporter queues',
+    '',
+    'Every exporter also takes `queue`:',
+    '',
+    table(toJson(queueConfigSchema)),
+    '',
+  );
   return parts.join('\n');
 }
 

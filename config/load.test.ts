@@ -2,19 +2,40 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fileExporterFactory } from '../exporters/file/factory.ts';
-import type { Factory } from '../pipeline/component.ts';
+import type { AnyFactory } from '../pipeline/component.ts';
 import { httpReceiverFactory } from '../receivers/http/factory.ts';
 import { formatDiagnostic, loadConfigFiles, loadConfigSources, mergeConfigs } from './load.ts';
 
 // The validator is tested against a fixed factory list, so the expected messages do not change
 // as components are added to the product. The three stand-ins only declare capabilities.
 const none = z.strictObject({});
-const factories: Factory<any>[] = [
+const factories: AnyFactory[] = [
   httpReceiverFactory,
   fileExporterFactory,
-  { type: 'redaction', kind: 'processor', description: '', configSchema: none, capabilities: { redacts: true }, create: () => ({}) as never },
-  { type: 'sampling', kind: 'processor', description: '', configSchema: none, capabilities: { samples: true }, create: () => ({}) as never },
-  { type: 'ledger', kind: 'exporter', description: '', configSchema: none, capabilities: { ledger: true }, create: () => ({}) as never },
+  {
+    type: 'redaction',
+    kind: 'processor',
+    description: '',
+    configSchema: none,
+    capabilities: { redacts: true },
+    create: () => ({}) as never,
+  },
+  {
+    type: 'sampling',
+    kind: 'processor',
+    description: '',
+    configSchema: none,
+    capabilities: { samples: true },
+    create: () => ({}) as never,
+  },
+  {
+    type: 'ledger',
+    kind: 'exporter',
+    description: '',
+    configSchema: none,
+    capabilities: { ledger: true },
+    create: () => ({}) as never,
+  },
 ];
 
 const fixture = (name: string) => join(import.meta.dirname, 'testdata', `${name}.yaml`);
@@ -32,7 +53,9 @@ function messages(name: string, env: Record<string, string> = {}) {
 
 describe('config validation: one fixture per error class', () => {
   it('points an unknown component key at the key', () => {
-    expect(messages('unknown-key').errors).toEqual([`${rel('unknown-key')}:5:31 exporters.file.fsnyc: unknown key "fsnyc"`]);
+    expect(messages('unknown-key').errors).toEqual([
+      `${rel('unknown-key')}:5:31 exporters.file.fsnyc: unknown key "fsnyc"`,
+    ]);
   });
 
   it('suggests the right top-level key for a typo', () => {
@@ -125,7 +148,10 @@ service:
 `;
 
   it('substitutes variables and defaults, types whole values, and keeps $$ as a literal $', () => {
-    const r = loadConfigSources([{ path: 'a.yaml', text: base('${env:EP}') }], factories, { EP: '127.0.0.1:9999', FILE_NAME: 'x' });
+    const r = loadConfigSources([{ path: 'a.yaml', text: base('${env:EP}') }], factories, {
+      EP: '127.0.0.1:9999',
+      FILE_NAME: 'x',
+    });
     expect(r.errors).toEqual([]);
     const http = r.config!.components.get('receiver:http')!.config as Record<string, unknown>;
     expect(http.endpoint).toBe('127.0.0.1:9999');
@@ -149,7 +175,11 @@ service:
 
 describe('merging several files', () => {
   it('lets later files win, merging maps and replacing lists', () => {
-    expect(mergeConfigs({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 })).toEqual({ a: { b: 1, c: [3] }, d: 1, e: 2 });
+    expect(mergeConfigs({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 })).toEqual({
+      a: { b: 1, c: [3] },
+      d: 1,
+      e: 2,
+    });
   });
 
   it('reports errors in the file that wrote the value', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { Factory } from '../pipeline/component.ts';
+import type { AnyFactory } from '../pipeline/component.ts';
 import { protectReferences, substituteEnv } from './env.ts';
 import { locate, type SourceFile } from './positions.ts';
 import { COMPONENT_ID, type RootConfig, rootSchema } from './schema.ts';
@@ -65,7 +65,7 @@ const TOP_KEYS = Object.keys(rootSchema.shape);
 /** Loads and validates config sources with the given factories. */
 export function loadConfigSources(
   sources: readonly ConfigSource[],
-  factories: readonly Factory<any>[],
+  factories: readonly AnyFactory[],
   env: Record<string, string | undefined> = process.env,
 ): LoadResult {
   const errors: Diagnostic[] = [];
@@ -81,7 +81,14 @@ export function loadConfigSources(
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const { line, col } = lines.linePos(e.pos[0]);
-        errors.push({ file: src.path, line, col, path: '', message: e.message.split('\n')[0]!, severity: 'error' });
+        errors.push({
+          file: src.path,
+          line,
+          col,
+          path: '',
+          message: e.message.split('\n')[0]!,
+          severity: 'error',
+        });
       }
       continue;
     }
@@ -92,7 +99,14 @@ export function loadConfigSources(
     files.push(file);
     const js: unknown = doc.toJS() ?? {};
     if (!isPlainObject(js)) {
-      errors.push({ file: src.path, line: 1, col: 1, path: '', message: 'the file must hold a YAML mapping', severity: 'error' });
+      errors.push({
+        file: src.path,
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'the file must hold a YAML mapping',
+        severity: 'error',
+      });
       continue;
     }
     merged = mergeConfigs(merged, js);
@@ -101,13 +115,24 @@ export function loadConfigSources(
 
   const add = (f: Finding) => {
     const pos = locate(files, f.path, f.atKey);
-    (f.severity === 'error' ? errors : warnings).push({ ...pos, path: dotted(f.path), message: f.message, severity: f.severity });
+    (f.severity === 'error' ? errors : warnings).push({
+      ...pos,
+      path: dotted(f.path),
+      message: f.message,
+      severity: f.severity,
+    });
   };
 
   // Each top-level section is parsed on its own, so one broken section does not hide the errors of another.
   const obj = merged as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!TOP_KEYS.includes(key)) add({ path: [key], message: `unknown key "${key}"${suggest(key, TOP_KEYS)}`, severity: 'error', atKey: true });
+    if (!TOP_KEYS.includes(key))
+      add({
+        path: [key],
+        message: `unknown key "${key}"${suggest(key, TOP_KEYS)}`,
+        severity: 'error',
+        atKey: true,
+      });
   }
   const sections: Record<string, unknown> = {};
   let serviceOk = true;
@@ -121,9 +146,14 @@ export function loadConfigSources(
     for (const f of zodFindings(r.error.issues, [key])) add(f);
     // A component map with a bad id: keep its well-formed ids so their settings are still checked.
     const raw = obj[key];
-    sections[key] = isPlainObject(raw) ? Object.fromEntries(Object.entries(raw).filter(([id]) => COMPONENT_ID.test(id))) : key === 'tenants' ? [] : {};
+    sections[key] = isPlainObject(raw)
+      ? Object.fromEntries(Object.entries(raw).filter(([id]) => COMPONENT_ID.test(id)))
+      : key === 'tenants'
+        ? []
+        : {};
   }
-  if (!serviceOk) sections.service = { extensions: [], pipelines: {}, telemetry: { logs: { level: 'info' }, metrics: {} } };
+  if (!serviceOk)
+    sections.service = { extensions: [], pipelines: {}, telemetry: { logs: { level: 'info' }, metrics: {} } };
   const root = { data: sections as RootConfig };
 
   const { config, findings: all } = validateComponents(root.data, factories);
@@ -135,14 +165,22 @@ export function loadConfigSources(
       t.keys.forEach((k, j) => {
         const prev = seen.get(k);
         if (prev !== undefined) {
-          findings.push({ path: ['tenants', i, 'keys', j], message: `this key is already used by tenants[${prev}]`, severity: 'error' });
+          findings.push({
+            path: ['tenants', i, 'keys', j],
+            message: `this key is already used by tenants[${prev}]`,
+            severity: 'error',
+          });
         }
         seen.set(k, i);
       });
     });
   }
   for (const f of findings) add(f);
-  return { config: errors.length === 0 ? config : undefined, errors: sortDiagnostics(errors), warnings: sortDiagnostics(warnings) };
+  return {
+    config: errors.length === 0 ? config : undefined,
+    errors: sortDiagnostics(errors),
+    warnings: sortDiagnostics(warnings),
+  };
 }
 
 function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
@@ -152,7 +190,7 @@ function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
 /** Reads config files and loads them. An unreadable file is a diagnostic, not a throw. */
 export function loadConfigFiles(
   paths: readonly string[],
-  factories: readonly Factory<any>[],
+  factories: readonly AnyFactory[],
   env: Record<string, string | undefined> = process.env,
 ): LoadResult {
   const sources: ConfigSource[] = [];
@@ -161,7 +199,14 @@ export function loadConfigFiles(
     try {
       sources.push({ path, text: readFileSync(path, 'utf8') });
     } catch (err) {
-      errors.push({ file: path, line: 1, col: 1, path: '', message: `cannot read: ${(err as Error).message}`, severity: 'error' });
+      errors.push({
+        file: path,
+        line: 1,
+        col: 1,
+        path: '',
+        message: `cannot read: ${(err as Error).message}`,
+        severity: 'error',
+      });
     }
   }
   if (errors.length > 0) return { config: undefined, errors, warnings: [] };

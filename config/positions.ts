@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 
 /**
  * Finds where a config path was written, across several merged files, so every error can say
@@ -32,7 +32,11 @@ function child(node: unknown, step: Step, wantKey: boolean): Node | undefined {
 }
 
 /** The deepest node along the path in one document, and how many steps matched. */
-function deepest(doc: Document, path: readonly Step[], pointAtKey: boolean): { node: Node | undefined; depth: number } {
+function deepest(
+  doc: Document,
+  path: readonly Step[],
+  pointAtKey: boolean,
+): { node: Node | undefined; depth: number } {
   let node: unknown = doc.contents;
   let depth = 0;
   for (let i = 0; i < path.length; i++) {

@@ -14,7 +14,9 @@ export const PIPELINE_ID = /^(activity|audit)(?:\/[A-Za-z0-9_.-]+)?$/;
 const componentMap = (what: string) =>
   z
     .record(
-      z.string().regex(COMPONENT_ID, 'component ids are `type` or `type/name` (lowercase type, e.g. otlp/internal)'),
+      z
+        .string()
+        .regex(COMPONENT_ID, 'component ids are `type` or `type/name` (lowercase type, e.g. otlp/internal)'),
       z.unknown(),
     )
     .default({})
@@ -45,7 +47,12 @@ export const telemetrySchema = z
           .strictObject({
             endpoint: z.string().describe('OTLP/gRPC endpoint, e.g. http://localhost:4317.'),
             headers: z.record(z.string(), z.string()).default({}).describe('Headers sent with every export.'),
-            interval_ms: z.number().int().positive().default(10_000).describe('Export interval. Default 10000.'),
+            interval_ms: z
+              .number()
+              .int()
+              .positive()
+              .default(10_000)
+              .describe('Export interval. Default 10000.'),
           })
           .optional()
           .describe('Also push the self-metrics over OTLP. Absent: only the Prometheus endpoint.'),
@@ -60,7 +67,10 @@ export const telemetrySchema = z
 export const serviceSchema = z.strictObject({
   extensions: z.array(z.string()).default([]).describe('Extension ids to start. Empty: none.'),
   pipelines: z
-    .record(z.string().regex(PIPELINE_ID, 'pipeline ids are `activity` or `audit`, optionally with `/name`'), pipelineSchema)
+    .record(
+      z.string().regex(PIPELINE_ID, 'pipeline ids are `activity` or `audit`, optionally with `/name`'),
+      pipelineSchema,
+    )
     .refine((p) => Object.keys(p).length > 0, 'at least one pipeline is needed')
     .describe('Pipelines keyed by event class: activity, audit, activity/raw, audit/eu ...'),
   telemetry: telemetrySchema,

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 
-import type { Factory, Kind } from '../pipeline/component.ts';
+import type { AnyFactory, Kind } from '../pipeline/component.ts';
 import type { EventClass } from '../pipeline/event.ts';
 import { type QueueConfig, queueConfigSchema } from '../pipeline/queue.ts';
 import type { tenantsSectionSchema } from '../pipeline/tenants.ts';
@@ -25,7 +25,7 @@ export interface ComponentEntry {
   id: string;
   type: string;
   kind: Kind;
-  factory: Factory<any>;
+  factory: AnyFactory;
   config: unknown;
   /** Exporters only: their queue and retry policy. */
   queue?: QueueConfig;
@@ -84,7 +84,9 @@ export function suggest(given: string, known: readonly string[]): string {
     const dd = distance(given, k);
     if (dd < bestD) [best, bestD] = [k, dd];
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(given.length / 3)) ? ` (did you mean "${best}"?)` : '';
+  return best !== undefined && bestD <= Math.max(1, Math.floor(given.length / 3))
+    ? ` (did you mean "${best}"?)`
+    : '';
 }
 
 /** Turns zod issues into findings in the user's words, unknown keys pointing at the key. */
@@ -93,7 +95,8 @@ export function zodFindings(issues: readonly z.core.$ZodIssue[], prefix: (string
   for (const issue of issues) {
     const path = [...prefix, ...(issue.path as (string | number)[])];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"`, severity: 'error', atKey: true });
+      for (const key of issue.keys)
+        out.push({ path: [...path, key], message: `unknown key "${key}"`, severity: 'error', atKey: true });
     } else if (issue.code === 'invalid_key') {
       out.push({ path, message: issue.issues[0]?.message ?? issue.message, severity: 'error', atKey: true });
     } else if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
@@ -106,7 +109,10 @@ export function zodFindings(issues: readonly z.core.$ZodIssue[], prefix: (string
 }
 
 /** Validates components and pipelines of a structurally valid root. */
-export function validateComponents(root: RootConfig, factories: readonly Factory<any>[]): { config: Config; findings: Finding[] } {
+export function validateComponents(
+  root: RootConfig,
+  factories: readonly AnyFactory[],
+): { config: Config; findings: Finding[] } {
   const findings: Finding[] = [];
   const components = new Map<string, ComponentEntry>();
 
@@ -167,10 +173,17 @@ export function validateComponents(root: RootConfig, factories: readonly Factory
         }
       });
     }
-    pipelines.push({ id: pid, eventClass, receivers: p.receivers, processors: p.processors, exporters: p.exporters });
+    pipelines.push({
+      id: pid,
+      eventClass,
+      receivers: p.receivers,
+      processors: p.processors,
+      exporters: p.exporters,
+    });
 
     // Compliance invariants, from what factories declare about themselves.
-    const caps = (kind: Kind, id: string) => components.get(componentKey(kind, id))?.factory.capabilities ?? {};
+    const caps = (kind: Kind, id: string) =>
+      components.get(componentKey(kind, id))?.factory.capabilities ?? {};
     if (eventClass === 'audit') {
       p.processors.forEach((id, i) => {
         if (caps('processor', id).samples) {
@@ -186,7 +199,8 @@ export function validateComponents(root: RootConfig, factories: readonly Factory
       if (ledgerKnown && allDefined && !p.exporters.some((id) => caps('exporter', id).ledger)) {
         findings.push({
           path: ['service', 'pipelines', pid, 'exporters'],
-          message: 'an audit pipeline must export to a ledger exporter, so every audit event is in the tamper-evident log',
+          message:
+            'an audit pipeline must export to a ledger exporter, so every audit event is in the tamper-evident log',
           severity: 'error',
         });
       }

@@ -159,6 +159,10 @@ export type Factory<C = unknown> =
   | ExporterFactory<C>
   | ExtensionFactory<C>;
 
+/** Any factory, whatever its config type: what lists of factories hold. */
+// biome-ignore lint/suspicious/noExplicitAny: each factory of a list has its own config type
+export type AnyFactory = Factory<any>;
+
 /** True when a processor transforms batches rather than forwarding them itself. */
 export function isProcessor(c: Processor | ConsumerComponent): c is Processor {
   return typeof (c as Processor).process === 'function';

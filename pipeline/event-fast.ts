@@ -13,7 +13,6 @@ import { uuidv7 } from './uuid.ts';
 const UUID = z.core.regexes.uuid();
 const DATETIME = z.core.regexes.datetime({ offset: true, local: false, precision: null });
 const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
-const HEX64 = /^[0-9a-f]{64}$/;
 
 type Obj = Record<string, unknown>;
 
@@ -36,7 +35,22 @@ function pick(o: Obj, order: readonly string[]): Obj {
   return out;
 }
 
-const TOP = ['event_id', 'event_type', 'occurred_at', 'recorded_at', 'actor', 'tenant', 'entity', 'action', 'result', 'reason', 'correlation', 'metadata', 'integrity', 'usage'];
+const TOP = [
+  'event_id',
+  'event_type',
+  'occurred_at',
+  'recorded_at',
+  'actor',
+  'tenant',
+  'entity',
+  'action',
+  'result',
+  'reason',
+  'correlation',
+  'metadata',
+  'integrity',
+  'usage',
+];
 const TOP_KEYS = new Set(TOP);
 const ACTOR = ['type', 'id', 'role', 'ip', 'user_agent'];
 const ACTOR_KEYS = new Set(ACTOR);
@@ -47,7 +61,18 @@ const ENTITY_KEYS = new Set(ENTITY);
 const CORRELATION = ['request_id', 'trace_id', 'span_id', 'job_id'];
 const CORRELATION_KEYS = new Set(CORRELATION);
 const METADATA_KEYS = new Set(['safe_fields_only', 'details', 'redacted']);
-const USAGE = ['feature', 'tool', 'capability', 'provider', 'workspace_id', 'count', 'latency_ms', 'outcome', 'sample_rate', 'tokens'];
+const USAGE = [
+  'feature',
+  'tool',
+  'capability',
+  'provider',
+  'workspace_id',
+  'count',
+  'latency_ms',
+  'outcome',
+  'sample_rate',
+  'tokens',
+];
 const USAGE_KEYS = new Set(USAGE);
 const TOKENS = ['input', 'output'];
 const TOKENS_KEYS = new Set(TOKENS);
@@ -68,7 +93,13 @@ function tenant(v: unknown): Obj | undefined {
 }
 
 function entity(v: unknown): Obj | undefined {
-  if (!isObj(v) || !onlyKeys(v, ENTITY_KEYS) || !str(v.type, 1, 128) || !str(v.id, 1, 256) || !optStr(v.version, 128)) {
+  if (
+    !isObj(v) ||
+    !onlyKeys(v, ENTITY_KEYS) ||
+    !str(v.type, 1, 128) ||
+    !str(v.id, 1, 256) ||
+    !optStr(v.version, 128)
+  ) {
     return undefined;
   }
   return pick(v, ENTITY);
@@ -77,7 +108,12 @@ function entity(v: unknown): Obj | undefined {
 function correlation(v: unknown): Obj | undefined {
   if (v === undefined) return {};
   if (!isObj(v) || !onlyKeys(v, CORRELATION_KEYS)) return undefined;
-  if (!optStr(v.request_id, 128) || !optStr(v.trace_id, 128) || !optStr(v.span_id, 64) || !optStr(v.job_id, 128)) {
+  if (
+    !optStr(v.request_id, 128) ||
+    !optStr(v.trace_id, 128) ||
+    !optStr(v.span_id, 64) ||
+    !optStr(v.job_id, 128)
+  ) {
     return undefined;
   }
   return pick(v, CORRELATION);
@@ -91,7 +127,12 @@ function metadata(v: unknown): Obj | undefined {
   if (!isObj(details)) return undefined;
   for (const k in details) {
     const d = details[k];
-    if (k === '__proto__' || k.length > 256 || !(typeof d === 'string' || typeof d === 'boolean' || finite(d))) return undefined;
+    if (
+      k === '__proto__' ||
+      k.length > 256 ||
+      !(typeof d === 'string' || typeof d === 'boolean' || finite(d))
+    )
+      return undefined;
   }
   const out: Obj = { safe_fields_only: true, details: { ...details } };
   if (v.redacted !== undefined) {
@@ -103,11 +144,20 @@ function metadata(v: unknown): Obj | undefined {
 
 function usage(v: unknown): Obj | undefined {
   if (!isObj(v) || !onlyKeys(v, USAGE_KEYS)) return undefined;
-  for (const k of ['feature', 'tool', 'capability', 'provider', 'workspace_id']) if (!optStr(v[k], 256)) return undefined;
+  for (const k of ['feature', 'tool', 'capability', 'provider', 'workspace_id'])
+    if (!optStr(v[k], 256)) return undefined;
   const count = v.count ?? 1;
   const outcome = v.outcome ?? 'ok';
   const rate = v.sample_rate ?? 1;
-  if (!finite(count) || count < 0 || !OUTCOMES.has(outcome as string) || !finite(rate) || rate <= 0 || rate > 1) return undefined;
+  if (
+    !finite(count) ||
+    count < 0 ||
+    !OUTCOMES.has(outcome as string) ||
+    !finite(rate) ||
+    rate <= 0 ||
+    rate > 1
+  )
+    return undefined;
   if (v.latency_ms !== undefined && (!finite(v.latency_ms) || v.latency_ms < 0)) return undefined;
   const out = pick(v, USAGE);
   out.count = count;
@@ -146,7 +196,8 @@ export function fastParseEvent(input: unknown, now: Date, recorded: string): Eve
   if (!isObj(input) || !onlyKeys(input, TOP_KEYS) || input.integrity !== undefined) return undefined;
   const cls = input.event_type;
   if (cls !== 'activity' && cls !== 'audit') return undefined;
-  if (input.event_id !== undefined && !(typeof input.event_id === 'string' && UUID.test(input.event_id))) return undefined;
+  if (input.event_id !== undefined && !(typeof input.event_id === 'string' && UUID.test(input.event_id)))
+    return undefined;
   const a = actor(input.actor);
   const t = tenant(input.tenant);
   if (!a || !t) return undefined;

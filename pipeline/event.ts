@@ -107,8 +107,10 @@ export const eventSchema = z
     }
     if (e.event_type !== 'audit') return;
     // Audit events are strictly scoped: target entity and decision are part of the record.
-    if (!e.entity) ctx.addIssue({ code: 'custom', path: ['entity'], message: 'is required for audit events' });
-    if (!e.result) ctx.addIssue({ code: 'custom', path: ['result'], message: 'is required for audit events' });
+    if (!e.entity)
+      ctx.addIssue({ code: 'custom', path: ['entity'], message: 'is required for audit events' });
+    if (!e.result)
+      ctx.addIssue({ code: 'custom', path: ['result'], message: 'is required for audit events' });
   });
 
 type ParsedInput = z.output<typeof eventSchema>;
@@ -148,7 +150,8 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
   const out: FieldError[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: 'unknown field' });
+      for (const key of issue.keys)
+        out.push({ path: formatPath([...issue.path, key]), message: 'unknown field' });
     } else if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
       out.push({ path: formatPath(issue.path), message: 'is required' });
     } else {

@@ -21,9 +21,13 @@ export class FanOut implements Consumer {
       const q = this.queues[i]!;
       if (!q.reserve(n)) {
         for (let j = 0; j < i; j++) this.queues[j]!.release(n);
-        throw new PipelineError('queue_full', `exporter ${q.id} has ${q.size} of ${q.capacity} events queued; retry later`, {
-          retryAfter: 1,
-        });
+        throw new PipelineError(
+          'queue_full',
+          `exporter ${q.id} has ${q.size} of ${q.capacity} events queued; retry later`,
+          {
+            retryAfter: 1,
+          },
+        );
       }
     }
     if (this.queues.length === 1) return this.queues[0]!.submit(batch);

@@ -61,7 +61,12 @@ class ProcessorStage implements Consumer {
 }
 
 /** Creates every component of the config; nothing is started yet. */
-export function buildGraph(config: Config, tenants: TenantRegistry, telemetry: Telemetry, logger: Logger): Graph {
+export function buildGraph(
+  config: Config,
+  tenants: TenantRegistry,
+  telemetry: Telemetry,
+  logger: Logger,
+): Graph {
   const settings = (id: string, extra: Record<string, string> = {}): Settings => ({
     id,
     logger: logger.child({ component: id, ...extra }),
@@ -89,7 +94,11 @@ export function buildGraph(config: Config, tenants: TenantRegistry, telemetry: T
 
   const extensions: Node[] = config.extensions.map((id) => {
     const e = entry('extension', id);
-    return { id, kind: 'extension', component: (e.factory as ExtensionFactory).create(settings(id), e.config) };
+    return {
+      id,
+      kind: 'extension',
+      component: (e.factory as ExtensionFactory).create(settings(id), e.config),
+    };
   });
 
   const processors: Node[] = [];
@@ -98,7 +107,11 @@ export function buildGraph(config: Config, tenants: TenantRegistry, telemetry: T
     let next: Consumer = new FanOut(p.exporters.map((id) => queues.get(id)!));
     for (const id of [...p.processors].reverse()) {
       const e = entry('processor', id);
-      const instance = (e.factory as ProcessorFactory).create(settings(id, { pipeline: p.id }), e.config, next);
+      const instance = (e.factory as ProcessorFactory).create(
+        settings(id, { pipeline: p.id }),
+        e.config,
+        next,
+      );
       processors.push({ id: `${p.id}/${id}`, kind: 'processor', component: instance });
       next = isProcessor(instance) ? new ProcessorStage(instance, next) : instance;
     }
@@ -124,9 +137,20 @@ export function buildGraph(config: Config, tenants: TenantRegistry, telemetry: T
       seen.add(id);
       const e = entry('receiver', id);
       const router = new Router(id, byClassFor(id), telemetry);
-      receivers.push({ id, kind: 'receiver', component: (e.factory as ReceiverFactory).create(settings(id), e.config, router) });
+      receivers.push({
+        id,
+        kind: 'receiver',
+        component: (e.factory as ReceiverFactory).create(settings(id), e.config, router),
+      });
     }
   }
 
-  return { exporters, queues: [...queues.values()], extensions, processors, receivers, ingest: new Router('(internal)', byClassFor(undefined), telemetry) };
+  return {
+    exporters,
+    queues: [...queues.values()],
+    extensions,
+    processors,
+    receivers,
+    ingest: new Router('(internal)', byClassFor(undefined), telemetry),
+  };
 }

@@ -3,8 +3,8 @@ import { gzipSync, zstdCompressSync } from 'node:zlib';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from './http-api.ts';
-import { TEST_TENANTS } from './testing.ts';
 import { TenantRegistry } from './tenants.ts';
+import { TEST_TENANTS } from './testing.ts';
 
 // The shared API server: authentication by role, body limits after decompression, and the
 // error answers every route shares. Real sockets on a free port.
@@ -13,17 +13,36 @@ let server: ApiServer;
 let base: string;
 
 beforeAll(async () => {
-  server = new ApiServer({ endpoint: '127.0.0.1:0', tenants: new TenantRegistry(TEST_TENANTS), logger: pino({ level: 'silent' }), maxBodyBytes: 65536 });
+  server = new ApiServer({
+    endpoint: '127.0.0.1:0',
+    tenants: new TenantRegistry(TEST_TENANTS),
+    logger: pino({ level: 'silent' }),
+    maxBodyBytes: 65536,
+  });
   server.add([
-    { method: 'POST', path: '/echo', auth: 'tenant', handle: (req) => ({ status: 200, body: { tenant: req.auth!.tenantId, bytes: req.body.length } }) },
+    {
+      method: 'POST',
+      path: '/echo',
+      auth: 'tenant',
+      handle: (req) => ({ status: 200, body: { tenant: req.auth!.tenantId, bytes: req.body.length } }),
+    },
     { method: 'GET', path: '/admin', auth: 'admin', handle: () => ({ status: 200, body: { ok: true } }) },
-    { method: 'GET', path: '/files/:name/*', auth: 'none', handle: (req) => ({ status: 200, body: req.params }) },
+    {
+      method: 'GET',
+      path: '/files/:name/*',
+      auth: 'none',
+      handle: (req) => ({ status: 200, body: req.params }),
+    },
   ]);
   base = await server.start();
 });
 afterAll(() => server.close());
 
-function raw(path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+function raw(
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const u = new URL(base + path);
     const req = request({ host: u.hostname, port: u.port, path, method: 'POST', headers }, (res) => {
@@ -45,13 +64,19 @@ describe('ApiServer', () => {
     expect((await raw('/echo', Buffer.from('hi'), { authorization: 'Bearer nope' })).status).toBe(401);
     expect((await raw('/echo', Buffer.from('hi'), { authorization: 'Basic YTpi' })).status).toBe(401);
     expect((await fetch(`${base}/admin`, { headers: auth })).status).toBe(403);
-    expect((await fetch(`${base}/admin`, { headers: { authorization: 'Bearer acme-admin-token' } })).status).toBe(200);
+    expect(
+      (await fetch(`${base}/admin`, { headers: { authorization: 'Bearer acme-admin-token' } })).status,
+    ).toBe(200);
   });
 
   it('decompresses gzip and zstd bodies', async () => {
     const body = Buffer.alloc(800, 'a');
-    expect((await raw('/echo', gzipSync(body), { ...auth, 'content-encoding': 'gzip' })).body.bytes).toBe(800);
-    expect((await raw('/echo', zstdCompressSync(body), { ...auth, 'content-encoding': 'zstd' })).body.bytes).toBe(800);
+    expect((await raw('/echo', gzipSync(body), { ...auth, 'content-encoding': 'gzip' })).body.bytes).toBe(
+      800,
+    );
+    expect(
+      (await raw('/echo', zstdCompressSync(body), { ...auth, 'content-encoding': 'zstd' })).body.bytes,
+    ).toBe(800);
   });
 
   it('refuses a gzip bomb by the decompressed size, and a declared oversize body before reading it', async () => {
@@ -67,12 +92,17 @@ describe('ApiServer', () => {
 
   it('answers unknown encodings, paths and methods clearly, and stays up', async () => {
     expect((await raw('/echo', Buffer.from('x'), { ...auth, 'content-encoding': 'br2' })).status).toBe(415);
-    expect((await raw('/echo', Buffer.from('not gzip'), { ...auth, 'content-encoding': 'gzip' })).status).toBe(400);
+    expect(
+      (await raw('/echo', Buffer.from('not gzip'), { ...auth, 'content-encoding': 'gzip' })).status,
+    ).toBe(400);
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
     const wrongMethod = await fetch(`${base}/echo`, { headers: auth });
     expect(wrongMethod.status).toBe(405);
     expect((await fetch(`${base}/files/a%20b/x/y.json`)).status).toBe(200);
-    expect(await (await fetch(`${base}/files/a%20b/x/y.json`)).json()).toEqual({ name: 'a b', '*': 'x/y.json' });
+    expect(await (await fetch(`${base}/files/a%20b/x/y.json`)).json()).toEqual({
+      name: 'a b',
+      '*': 'x/y.json',
+    });
     expect((await raw('/echo', Buffer.from('ok'), auth)).status).toBe(200);
   });
 });

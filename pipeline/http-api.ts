@@ -1,8 +1,14 @@
-import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
 import type { Transform } from 'node:stream';
+import { createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
 import type { Logger } from 'pino';
 import { PipelineError, toPipelineError } from './errors.ts';
 import type { AuthContext, TenantRegistry } from './tenants.ts';
@@ -144,7 +150,10 @@ export class ApiServer {
     signal?.removeEventListener('abort', onAbort);
   }
 
-  private match(method: string, path: string): { route: Route; params: Record<string, string> } | 'method' | undefined {
+  private match(
+    method: string,
+    path: string,
+  ): { route: Route; params: Record<string, string> } | 'method' | undefined {
     const parts = path.split('/').filter(Boolean);
     let methodMismatch = false;
     for (const c of this.routes) {
@@ -175,7 +184,8 @@ export class ApiServer {
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
       const found = this.match(method, url.pathname);
       if (found === undefined) throw new PipelineError('not_found', `no route for ${url.pathname}`);
-      if (found === 'method') throw new PipelineError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
+      if (found === 'method')
+        throw new PipelineError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
       const { route, params } = found;
       matched = route;
       let auth: AuthContext | undefined;
@@ -187,11 +197,20 @@ export class ApiServer {
       }
       route.checkHeaders?.(req.headers);
       const body = method === 'GET' ? Buffer.alloc(0) : await readBody(req, this.options.maxBodyBytes);
-      answer = await route.handle({ method, path: url.pathname, params, query: url.searchParams, headers: req.headers, auth, body });
+      answer = await route.handle({
+        method,
+        path: url.pathname,
+        params,
+        query: url.searchParams,
+        headers: req.headers,
+        auth,
+        body,
+      });
     } catch (err) {
       const e = toPipelineError(err);
       answer = matched?.renderError ? matched.renderError(e, req.headers) : errorResponse(err);
-      if (e.status >= 500 && !e.retryable) this.options.logger.error({ err: e, code: e.code }, 'request failed');
+      if (e.status >= 500 && !e.retryable)
+        this.options.logger.error({ err: e, code: e.code }, 'request failed');
     }
     send(req, res, answer);
   }
@@ -201,7 +220,8 @@ function send(req: IncomingMessage, res: ServerResponse, answer: ApiResponse): v
   let payload: Buffer | string | undefined;
   const headers: Record<string, string> = { ...answer.headers };
   if (answer.body === undefined) payload = undefined;
-  else if (Buffer.isBuffer(answer.body) || answer.body instanceof Uint8Array) payload = Buffer.from(answer.body as Uint8Array);
+  else if (Buffer.isBuffer(answer.body) || answer.body instanceof Uint8Array)
+    payload = Buffer.from(answer.body as Uint8Array);
   else if (typeof answer.body === 'string') payload = answer.body;
   else {
     payload = JSON.stringify(answer.body);
@@ -247,14 +267,19 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     for await (const chunk of source as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > limit) {
-        throw new PipelineError('payload_too_large', `the body is over the limit of ${limit} bytes${dec ? ' after decompression' : ''}`);
+        throw new PipelineError(
+          'payload_too_large',
+          `the body is over the limit of ${limit} bytes${dec ? ' after decompression' : ''}`,
+        );
       }
       chunks.push(chunk);
     }
   } catch (err) {
     dec?.destroy();
     if (err instanceof PipelineError) throw err;
-    throw new PipelineError('invalid_request', `the body could not be read: ${(err as Error).message}`, { cause: err });
+    throw new PipelineError('invalid_request', `the body could not be read: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }

@@ -34,14 +34,21 @@ export const queueConfigSchema = z
     retry: z
       .strictObject({
         initial_interval_ms: z.number().int().positive().default(100).describe('First backoff. Default 100.'),
-        max_interval_ms: z.number().int().positive().default(5_000).describe('Largest backoff. Default 5000.'),
+        max_interval_ms: z
+          .number()
+          .int()
+          .positive()
+          .default(5_000)
+          .describe('Largest backoff. Default 5000.'),
         multiplier: z.number().min(1).default(2).describe('Backoff growth per attempt. Default 2.'),
         max_elapsed_ms: z
           .number()
           .int()
           .nonnegative()
           .default(60_000)
-          .describe('Give up (answer retryable to the caller) after this long. 0: retry one attempt only. Default 60000.'),
+          .describe(
+            'Give up (answer retryable to the caller) after this long. 0: retry one attempt only. Default 60000.',
+          ),
       })
       .default({ initial_interval_ms: 100, max_interval_ms: 5_000, multiplier: 2, max_elapsed_ms: 60_000 })
       .describe('Exponential backoff with full jitter for retryable failures.'),
@@ -148,7 +155,9 @@ export class ExporterQueue {
     this.stopping.abort();
     for (const job of this.waiting.splice(0)) {
       this.release(job.batch.events.length);
-      job.reject(new PipelineError('shutting_down', `exporter ${this.id} stopped before the batch was written`));
+      job.reject(
+        new PipelineError('shutting_down', `exporter ${this.id} stopped before the batch was written`),
+      );
     }
   }
 
@@ -172,7 +181,10 @@ export class ExporterQueue {
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.stopping.signal.aborted && attempt > 1) {
-          throw new PipelineError('shutting_down', `exporter ${this.id} stopped before the batch was written`);
+          throw new PipelineError(
+            'shutting_down',
+            `exporter ${this.id} stopped before the batch was written`,
+          );
         }
         await withTimeout(this.exporter.consume(job.batch), timeout_ms, this.id);
         this.telemetry.exporterSent.inc({ exporter: this.id }, n);
@@ -181,14 +193,21 @@ export class ExporterQueue {
       } catch (err) {
         const e = toPipelineError(err, 'exporter_unavailable');
         const elapsed = Date.now() - started;
-        const giveUp = !e.retryable || this.stopping.signal.aborted || elapsed + interval > retry.max_elapsed_ms;
+        const giveUp =
+          !e.retryable || this.stopping.signal.aborted || elapsed + interval > retry.max_elapsed_ms;
         if (giveUp) {
           this.telemetry.exporterSendFailed.inc({ exporter: this.id, reason: e.code }, n);
-          this.logger.warn({ exporter: this.id, code: e.code, attempts: attempt, err: e.message }, 'export failed');
+          this.logger.warn(
+            { exporter: this.id, code: e.code, attempts: attempt, err: e.message },
+            'export failed',
+          );
           job.reject(
             e.retryable
               ? new PipelineError('exporter_unavailable', `exporter ${this.id}: ${e.message}`, { cause: e })
-              : new PipelineError('exporter_failed', `exporter ${this.id}: ${e.message}`, { cause: e, details: e.details }),
+              : new PipelineError('exporter_failed', `exporter ${this.id}: ${e.message}`, {
+                  cause: e,
+                  details: e.details,
+                }),
           );
           return;
         }
@@ -204,7 +223,10 @@ export class ExporterQueue {
 function withTimeout(p: Promise<void>, ms: number, id: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PipelineError('timeout', `exporter ${id} did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(
+      () => reject(new PipelineError('timeout', `exporter ${id} did not answer within ${ms} ms`)),
+      ms,
+    );
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -12,7 +12,11 @@ export class Router implements Consumer {
   private readonly receiver: string;
   private readonly telemetry: Telemetry | undefined;
 
-  constructor(receiver: string, byClass: ReadonlyMap<EventClass, readonly Consumer[]>, telemetry?: Telemetry) {
+  constructor(
+    receiver: string,
+    byClass: ReadonlyMap<EventClass, readonly Consumer[]>,
+    telemetry?: Telemetry,
+  ) {
     this.receiver = receiver;
     this.byClass = byClass;
     this.telemetry = telemetry;
@@ -27,9 +31,9 @@ export class Router implements Consumer {
     if (single) return this.feed(first, batch);
     const split = new Map<EventClass, Event[]>();
     for (const e of events) {
-      let list = split.get(e.event_type);
-      if (!list) split.set(e.event_type, (list = []));
-      list.push(e);
+      const list = split.get(e.event_type);
+      if (list) list.push(e);
+      else split.set(e.event_type, [e]);
     }
     await Promise.all([...split].map(([cls, list]) => this.feed(cls, withEvents(batch, list))));
   }

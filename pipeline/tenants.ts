@@ -16,7 +16,9 @@ export const TENANT_ID = /^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$/;
 /** A role a credential holds. */
 export const roleSchema = z
   .enum(['tenant', 'admin', 'service'])
-  .describe('tenant: send and read its own data; admin: also the usage/audit APIs; service: may act for `acts_for`');
+  .describe(
+    'tenant: send and read its own data; admin: also the usage/audit APIs; service: may act for `acts_for`',
+  );
 
 /** One tenant as configured. */
 export const tenantConfigSchema = z.strictObject({
@@ -29,11 +31,17 @@ export const tenantConfigSchema = z.strictObject({
     .array(
       z
         .string()
-        .regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" and 64 lowercase hex digits (the hash of a token)'),
+        .regex(
+          /^sha256:[0-9a-f]{64}$/,
+          'must be "sha256:" and 64 lowercase hex digits (the hash of a token)',
+        ),
     )
     .default([])
     .describe('SHA-256 of each bearer token, as `sha256:<hex>`. Empty: the tenant cannot authenticate.'),
-  roles: z.array(roleSchema).default(['tenant']).describe('Roles of every key of this tenant. Default: [tenant].'),
+  roles: z
+    .array(roleSchema)
+    .default(['tenant'])
+    .describe('Roles of every key of this tenant. Default: [tenant].'),
   acts_for: z
     .array(z.string().regex(TENANT_ID))
     .default([])

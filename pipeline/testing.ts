@@ -11,8 +11,22 @@ import { type AuthContext, hashToken, type TenantConfig, TenantRegistry } from '
 
 /** Tenants `acme` (token `acme-token`), `globex` (`globex-token`), admin `acme-admin-token`. */
 export const TEST_TENANTS: TenantConfig[] = [
-  { id: 'acme', slug: 'acme', keys: [hashToken('acme-token')], roles: ['tenant'], acts_for: [], active: true },
-  { id: 'globex', slug: 'globex', keys: [hashToken('globex-token')], roles: ['tenant'], acts_for: [], active: true },
+  {
+    id: 'acme',
+    slug: 'acme',
+    keys: [hashToken('acme-token')],
+    roles: ['tenant'],
+    acts_for: [],
+    active: true,
+  },
+  {
+    id: 'globex',
+    slug: 'globex',
+    keys: [hashToken('globex-token')],
+    roles: ['tenant'],
+    acts_for: [],
+    active: true,
+  },
 ];
 TEST_TENANTS.push({
   id: 'acme',
@@ -25,7 +39,12 @@ TEST_TENANTS.push({
 
 /** Settings for a component under test. */
 export function testSettings(id: string, tenants: TenantConfig[] = TEST_TENANTS): Settings {
-  return { id, logger: pino({ level: 'silent' }), telemetry: createTelemetry(), tenants: new TenantRegistry(tenants) };
+  return {
+    id,
+    logger: pino({ level: 'silent' }),
+    telemetry: createTelemetry(),
+    tenants: new TenantRegistry(tenants),
+  };
 }
 
 /** A caller of tenant `tenantId` with the given roles. */

@@ -1,5 +1,5 @@
-import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { hashToken } from '../../pipeline/tenants.ts';
 import { startLedgerline } from '../../test/harness/ledgerline.ts';
@@ -52,7 +52,11 @@ function post(): Promise<number> {
         path: '/api/v1/events',
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'content-length': body.length },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${TOKEN}`,
+          'content-length': body.length,
+        },
       },
       (res) => {
         res.resume();

@@ -1,4 +1,4 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ConsumerComponent, EventBatch, Settings } from '../../pipeline/component.ts';
 import { PipelineError } from '../../pipeline/errors.ts';
@@ -32,7 +32,11 @@ export class FileExporter implements ConsumerComponent {
       await this.writer.write(Buffer.from(text));
     } catch (err) {
       // Disk full or I/O errors may clear; the queue retries with backoff.
-      throw new PipelineError('exporter_unavailable', `writing ${this.config.path}: ${(err as Error).message}`, { cause: err });
+      throw new PipelineError(
+        'exporter_unavailable',
+        `writing ${this.config.path}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 

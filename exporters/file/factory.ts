@@ -6,7 +6,8 @@ import { FileExporter } from './exporter.ts';
 export const fileExporterFactory: ExporterFactory<FileExporterConfig> = {
   type: 'file',
   kind: 'exporter',
-  description: 'Appends each event as one JSON line to a local file, fsynced per batch (debugging and local inspection).',
+  description:
+    'Appends each event as one JSON line to a local file, fsynced per batch (debugging and local inspection).',
   configSchema: fileExporterConfigSchema,
   create: (settings, config) => new FileExporter(settings, config),
 };

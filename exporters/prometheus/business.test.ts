@@ -52,7 +52,11 @@ describe('business series', () => {
     expect(sample(b.auditEvents.get(), { action: 'export_requested', result: 'denied' })).toBe(2);
     expect(sample(b.auditEvents.get(), { action: 'role_assigned', result: 'success' })).toBe(1);
     expect(
-      sample(b.deniedEvents.get(), { event_class: 'audit', action: 'export_requested', reason: 'no_consent' }),
+      sample(b.deniedEvents.get(), {
+        event_class: 'audit',
+        action: 'export_requested',
+        reason: 'no_consent',
+      }),
     ).toBe(2);
     expect(sample(b.llmTokens.get(), { provider: 'openai', direction: 'input' })).toBe(20);
     expect(sample(b.llmTokens.get(), { provider: 'openai', direction: 'output' })).toBe(6);

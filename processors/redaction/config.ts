@@ -118,7 +118,6 @@ export const ipSchema = z
         'must be 32 bytes as 64 hex digits or base64',
       )
       .describe(
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: documents the config substitution syntax
         'Key of cryptopan and ipcrypt-pfx: 32 bytes as 64 hex digits or base64 (for ipcrypt-pfx the two halves must differ); use `${env:LEDGERLINE_IP_KEY}`. Empty: a random key per process (pseudonyms change at restart; a warning is logged).',
       ),
     detect_in_text: z
@@ -217,7 +216,6 @@ export const redactionConfigSchema = z.strictObject({
     .transform((k) => k ?? '')
     .refine((k) => k === '' || Buffer.byteLength(k, 'utf8') >= 16, 'must be at least 16 bytes')
     .describe(
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: documents the config substitution syntax
       'Key of the `hash` action and of `ip.mode: hmac`, at least 16 bytes; use `${env:LEDGERLINE_REDACTION_KEY}`. Empty: a random key per process (hashes change at restart and differ between processes; a warning is logged).',
     ),
   urls: urlsSchema,

@@ -5,7 +5,10 @@ export const tlsConfigSchema = z
   .strictObject({
     cert_file: z.string().describe('PEM certificate chain.'),
     key_file: z.string().describe('PEM private key.'),
-    client_ca_file: z.string().optional().describe('PEM CA bundle; when set, clients must present a certificate it signed (mTLS).'),
+    client_ca_file: z
+      .string()
+      .optional()
+      .describe('PEM CA bundle; when set, clients must present a certificate it signed (mTLS).'),
   })
   .optional()
   .describe('Serve HTTPS. Absent: plain HTTP (put a TLS proxy in front in production).');
@@ -15,7 +18,9 @@ export const httpReceiverConfigSchema = z.strictObject({
   endpoint: z
     .string()
     .default('127.0.0.1:8080')
-    .describe('host:port to listen on. Default 127.0.0.1:8080 (this machine only); 0.0.0.0:8080 for every interface; port 0 picks a free port.'),
+    .describe(
+      'host:port to listen on. Default 127.0.0.1:8080 (this machine only); 0.0.0.0:8080 for every interface; port 0 picks a free port.',
+    ),
   max_request_body_size: z
     .number()
     .int()

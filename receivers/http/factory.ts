@@ -6,7 +6,8 @@ import { HttpReceiver } from './receiver.ts';
 export const httpReceiverFactory: ReceiverFactory<HttpReceiverConfig> = {
   type: 'http',
   kind: 'receiver',
-  description: 'JSON over HTTP: POST /api/v1/events (envelopes) and POST /api/v1/usage/events; also serves extension APIs.',
+  description:
+    'JSON over HTTP: POST /api/v1/events (envelopes) and POST /api/v1/usage/events; also serves extension APIs.',
   configSchema: httpReceiverConfigSchema,
   create: (settings, config, next) => new HttpReceiver(settings, config, next),
 };

@@ -23,7 +23,10 @@ interface RequestFieldError {
 export function requireJsonType(headers: IncomingHttpHeaders): void {
   const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new PipelineError('unsupported_media_type', `content-type must be application/json, not "${type || '(none)'}"`);
+    throw new PipelineError(
+      'unsupported_media_type',
+      `content-type must be application/json, not "${type || '(none)'}"`,
+    );
   }
 }
 
@@ -56,7 +59,10 @@ export class Ingest {
     const items = Array.isArray(body) ? body : [body];
     if (items.length === 0) throw new PipelineError('invalid_request', 'the array holds no events');
     if (items.length > this.maxEvents) {
-      throw new PipelineError('payload_too_large', `${items.length} events in one request; the limit is ${this.maxEvents}`);
+      throw new PipelineError(
+        'payload_too_large',
+        `${items.length} events in one request; the limit is ${this.maxEvents}`,
+      );
     }
     const now = new Date();
     const events: Event[] = [];
@@ -69,7 +75,11 @@ export class Ingest {
     if (errors.length > 0) this.refuse(items.length, 'invalid_event');
     if (errors.length > 0) {
       const bad = new Set(errors.map((e) => e.index)).size;
-      throw new PipelineError('invalid_event', `${bad} of ${items.length} events are not valid; none was accepted`, { details: errors });
+      throw new PipelineError(
+        'invalid_event',
+        `${bad} of ${items.length} events are not valid; none was accepted`,
+        { details: errors },
+      );
     }
     return this.submit(events, req);
   };
@@ -80,7 +90,9 @@ export class Ingest {
     const parsed = usageRequestSchema.safeParse(body);
     if (!parsed.success) {
       this.refuse(1, 'invalid_event');
-      throw new PipelineError('invalid_event', 'the usage event is not valid', { details: fieldErrors(parsed.error) });
+      throw new PipelineError('invalid_event', 'the usage event is not valid', {
+        details: fieldErrors(parsed.error),
+      });
     }
     const r = parseEvent(usageToEnvelope(parsed.data, req.auth!));
     if (!r.ok) {
@@ -97,19 +109,27 @@ export class Ingest {
   private async submit(events: Event[], req: ApiRequest): Promise<ApiResponse> {
     const report = new BatchReport();
     try {
-      await this.next.consume({ events, auth: req.auth!, source: { receiver: this.receiver, transport: 'http' }, report });
+      await this.next.consume({
+        events,
+        auth: req.auth!,
+        source: { receiver: this.receiver, transport: 'http' },
+        report,
+      });
     } catch (err) {
       this.refuse(events.length, toPipelineError(err).code);
       throw err;
     }
     const rejectedIds = new Set(report.rejected.map((r) => r.event_id));
     const accepted = events.length - rejectedIds.size;
-    if (accepted > 0) this.telemetry.receiverAccepted.inc({ receiver: this.receiver, transport: 'http' }, accepted);
+    if (accepted > 0)
+      this.telemetry.receiverAccepted.inc({ receiver: this.receiver, transport: 'http' }, accepted);
     if (rejectedIds.size > 0) this.refuse(rejectedIds.size, report.rejected[0]!.code);
     const index = new Map(events.map((e, i) => [e.event_id, i]));
     const rejected = report.rejected.map((r) => ({ index: index.get(r.event_id), ...r }));
     if (accepted === 0) {
-      throw new PipelineError(report.rejected[0]!.code, 'every event of the request was rejected', { details: rejected });
+      throw new PipelineError(report.rejected[0]!.code, 'every event of the request was rejected', {
+        details: rejected,
+      });
     }
     const body: Record<string, unknown> = {
       status: 'accepted',

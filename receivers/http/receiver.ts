@@ -38,8 +38,20 @@ export class HttpReceiver implements Component {
       ...(tls ? { tls } : {}),
     });
     server.add([
-      { method: 'POST', path: '/api/v1/events', auth: 'tenant', checkHeaders: requireJsonType, handle: this.ingest.native },
-      { method: 'POST', path: '/api/v1/usage/events', auth: 'tenant', checkHeaders: requireJsonType, handle: this.ingest.usage },
+      {
+        method: 'POST',
+        path: '/api/v1/events',
+        auth: 'tenant',
+        checkHeaders: requireJsonType,
+        handle: this.ingest.native,
+      },
+      {
+        method: 'POST',
+        path: '/api/v1/usage/events',
+        auth: 'tenant',
+        checkHeaders: requireJsonType,
+        handle: this.ingest.usage,
+      },
       ...host.apiRoutes(),
     ]);
     const url = await server.start();

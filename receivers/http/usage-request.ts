@@ -11,7 +11,9 @@ export const usageRequestSchema = z.strictObject({
     .string()
     .regex(/^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/, 'must be a snake_case event type, e.g. sql_generation')
     .max(128),
-  metadata: z.record(z.string().max(256), z.union([z.string(), z.number().finite(), z.boolean()])).default({}),
+  metadata: z
+    .record(z.string().max(256), z.union([z.string(), z.number().finite(), z.boolean()]))
+    .default({}),
   source: z.string().max(128).optional(),
   user_id: z.string().min(1).max(256).optional(),
   occurred_at: z.string().optional(),

@@ -29,6 +29,17 @@ describe('decodeJsonRecord', () => {
     expect(a.events[0]!.recorded_at).toBe(now.toISOString());
   });
 
+  it('keeps recorded_at only for records a gateway wrote', () => {
+    const given = { ...envelope, recorded_at: '2026-01-01T00:00:00Z' };
+    expect(decodeJsonRecord(json(given), pos, now, 10).events[0]!.recorded_at).toBe(now.toISOString());
+    expect(decodeJsonRecord(json(given), pos, now, 10, true).events[0]!.recorded_at).toBe(
+      '2026-01-01T00:00:00.000Z',
+    );
+    expect(decodeJsonRecord(json(envelope), pos, now, 10, true).events[0]!.recorded_at).toBe(
+      now.toISOString(),
+    );
+  });
+
   it('keeps an event id the producer gave', () => {
     const id = '0192e4a0-0000-7000-8000-000000000001';
     expect(decodeJsonRecord(json({ ...envelope, event_id: id }), pos, now, 10).events[0]!.event_id).toBe(id);

@@ -69,12 +69,25 @@ export function refuseWhole(code: ErrorCode, message: string): DecodedRecord {
   };
 }
 
-/** Decodes a record of the `json` encoding. */
+/** The record's own `recorded_at`, when it is a valid time. */
+function recordedAt(item: unknown, now: Date): Date {
+  const v =
+    item !== null && typeof item === 'object' ? (item as Record<string, unknown>).recorded_at : undefined;
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(t) ? now : new Date(t);
+}
+
+/**
+ * Decodes a record of the `json` encoding. With `keepRecordedAt` (records written by a
+ * ledgerline gateway, which is the receiver that recorded them) a valid `recorded_at` is kept;
+ * otherwise it is set to `now`, this receiver's clock.
+ */
 export function decodeJsonRecord(
   value: Buffer | null,
   pos: RecordPosition,
   now: Date,
   maxEvents: number,
+  keepRecordedAt = false,
 ): DecodedRecord {
   if (value === null || value.length === 0) return refuseWhole('invalid_request', 'the record has no value');
   let body: unknown;
@@ -103,7 +116,7 @@ export function decodeJsonRecord(
     const derived =
       item !== null && typeof item === 'object' && !Array.isArray(item) && !('event_id' in item);
     if (derived) (item as Record<string, unknown>).event_id = recordEventId(pos, i);
-    const r = parseEvent(item, now);
+    const r = parseEvent(item, keepRecordedAt ? recordedAt(item, now) : now);
     if (r.ok) {
       out.events.push(r.event);
       out.indexes.push(i);

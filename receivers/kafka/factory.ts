@@ -11,7 +11,7 @@ export function recordDecoder(config: KafkaReceiverConfig): RecordDecoder {
   const max = config.max_events_per_message;
   switch (config.encoding) {
     case 'json':
-      return (value, pos, now) => decodeJsonRecord(value, pos, now, max);
+      return (value, pos, now) => decodeJsonRecord(value, pos, now, max, config.auth.mode === 'gateway');
     case 'otlp_proto':
       return (value, pos, now, auth) => decodeOtlpRecord('proto', value, pos, now, auth, max);
     case 'otlp_json':

@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../../pipeline/tenants.ts';
-import { type RunningLedgerline, startLedgerline } from '../harness/ledgerline.ts';
 import { postJson } from '../harness/http.ts';
+import { type RunningLedgerline, startLedgerline } from '../harness/ledgerline.ts';
 
 // `ledgerline run` and `ledgerline validate` as a user runs them: a child process, a config
 // file, HTTP requests, events landing in the file sink, and SIGTERM.
@@ -65,12 +65,28 @@ describe('ledgerline run', () => {
     const base = app.endpoints.http!;
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
-    const ok = await postJson(`${base}/api/v1/events`, [envelope(), envelope({ event_type: 'audit', entity: { type: 'policy', id: 'p1' }, result: 'denied', action: 'policy_changed' })], ACME);
+    const ok = await postJson(
+      `${base}/api/v1/events`,
+      [
+        envelope(),
+        envelope({
+          event_type: 'audit',
+          entity: { type: 'policy', id: 'p1' },
+          result: 'denied',
+          action: 'policy_changed',
+        }),
+      ],
+      ACME,
+    );
     expect(ok.status).toBe(202);
     expect(ok.body.status).toBe('accepted');
     expect(ok.body.event_ids).toHaveLength(2);
 
-    const usage = await postJson(`${base}/api/v1/usage/events`, { event_type: 'sql_generation', metadata: { rows: '12' }, user_id: 'u-7', source: 'sqlservice' }, ACME);
+    const usage = await postJson(
+      `${base}/api/v1/usage/events`,
+      { event_type: 'sql_generation', metadata: { rows: '12' }, user_id: 'u-7', source: 'sqlservice' },
+      ACME,
+    );
     expect(usage.status).toBe(202);
     expect(usage.body).toMatchObject({ status: 'accepted', accepted: 1 });
 
@@ -80,7 +96,11 @@ describe('ledgerline run', () => {
     const wrongToken = await postJson(`${base}/api/v1/events`, envelope(), 'not-a-token');
     expect(wrongToken.status).toBe(401);
 
-    const invalid = await postJson(`${base}/api/v1/events`, [envelope(), envelope({ action: 'Not Snake', actor: { type: 'user' } })], ACME);
+    const invalid = await postJson(
+      `${base}/api/v1/events`,
+      [envelope(), envelope({ action: 'Not Snake', actor: { type: 'user' } })],
+      ACME,
+    );
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.code).toBe('invalid_event');
     expect(invalid.body.error.details).toEqual([
@@ -95,7 +115,11 @@ describe('ledgerline run', () => {
     const wrongType = await postJson(`${base}/api/v1/events`, 'x', ACME, { 'content-type': 'text/plain' });
     expect(wrongType.status).toBe(415);
 
-    const tooBig = await postJson(`${base}/api/v1/events`, JSON.stringify(Array.from({ length: 2000 }, () => envelope())), ACME);
+    const tooBig = await postJson(
+      `${base}/api/v1/events`,
+      JSON.stringify(Array.from({ length: 2000 }, () => envelope())),
+      ACME,
+    );
     expect(tooBig.status).toBe(413);
 
     const get = await fetch(`${base}/api/v1/events`, { headers: { authorization: `Bearer ${ACME}` } });
@@ -104,11 +128,22 @@ describe('ledgerline run', () => {
     const events = readEvents(app.dir);
     expect(events).toHaveLength(3);
     const [activity, audit, usageEvent] = events;
-    expect(activity).toMatchObject({ event_type: 'activity', action: 'dashboard_viewed', occurred_at: '2026-03-04T03:06:07.000Z', tenant: { id: 'acme' } });
+    expect(activity).toMatchObject({
+      event_type: 'activity',
+      action: 'dashboard_viewed',
+      occurred_at: '2026-03-04T03:06:07.000Z',
+      tenant: { id: 'acme' },
+    });
     expect(activity.event_id).toBe(ok.body.event_ids[0]);
-    expect(activity.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(activity.event_id).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(Date.parse(activity.recorded_at)).not.toBeNaN();
-    expect(audit).toMatchObject({ event_type: 'audit', result: 'denied', entity: { type: 'policy', id: 'p1' } });
+    expect(audit).toMatchObject({
+      event_type: 'audit',
+      result: 'denied',
+      entity: { type: 'policy', id: 'p1' },
+    });
     expect(usageEvent).toMatchObject({
       event_type: 'activity',
       action: 'sql_generation',
@@ -119,7 +154,9 @@ describe('ledgerline run', () => {
     });
 
     // The server is still up after all of that.
-    expect((await postJson(`${base}/api/v1/events`, envelope(), GLOBEX.replace('globex', 'globex'))).status).toBe(202);
+    expect(
+      (await postJson(`${base}/api/v1/events`, envelope(), GLOBEX.replace('globex', 'globex'))).status,
+    ).toBe(202);
     expect(await app.stop()).toBe(0);
     expect(app.logs()).toContain('"msg":"stopped"');
     expect(readEvents(app.dir)).toHaveLength(4);
@@ -134,7 +171,11 @@ describe('ledgerline run', () => {
   });
 
   it('refuses to start on an invalid config and names every error', async () => {
-    await expect(startLedgerline({ config: config().replace('max_request_body_size: 65536', 'max_request_body_size: big') })).rejects.toThrow(
+    await expect(
+      startLedgerline({
+        config: config().replace('max_request_body_size: 65536', 'max_request_body_size: big'),
+      }),
+    ).rejects.toThrow(
       /config-0\.yaml:6:57 receivers\.http\.max_request_body_size: Invalid input: expected number, received string/,
     );
   });
@@ -154,7 +195,9 @@ describe('ledgerline validate', () => {
     const lines = r.stderr.trim().split('\n');
     expect(lines).toContain(`${file}:2:34 receivers.http.max_events: unknown key "max_events"`);
     expect(lines).toContain(`${file}:4:9 exporters.file.path: is required`);
-    expect(lines).toContain(`${file}:7:35 service.pipelines.activity.receivers[1]: receiver "otlp" is not defined under receivers`);
+    expect(lines).toContain(
+      `${file}:7:35 service.pipelines.activity.receivers[1]: receiver "otlp" is not defined under receivers`,
+    );
   });
 
   it('accepts the embedded default config', () => {
@@ -165,8 +208,12 @@ describe('ledgerline validate', () => {
   });
 
   it('prints help and version', () => {
-    expect(spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout).toContain('ledgerline run');
-    expect(spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' }).stdout).toMatch(/^ledgerline \d+\.\d+\.\d+/);
+    expect(spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout).toContain(
+      'ledgerline run',
+    );
+    expect(spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' }).stdout).toMatch(
+      /^ledgerline \d+\.\d+\.\d+/,
+    );
   });
 });
 

@@ -26,11 +26,18 @@ die() { echo "kafka.sh: $*" >&2; exit 1; }
 fetch() {
   if [[ -f "$libs/.complete" ]]; then echo "$libs"; return; fi
   command -v mvn >/dev/null || die "mvn is not installed (apt-get install maven)"
-  rm -rf "$libs"
-  mkdir -p "$libs"
-  mvn -q -B -f "$pom" dependency:copy-dependencies \
-    -DoutputDirectory="$libs" -DincludeScope=runtime >&2 || die "maven could not fetch Kafka $version"
-  touch "$libs/.complete"
+  mkdir -p "$cache"
+  # Test files start brokers in parallel: one fetches, the others wait for it.
+  (
+    flock 9
+    if [[ ! -f "$libs/.complete" ]]; then
+      rm -rf "$libs"
+      mkdir -p "$libs"
+      mvn -q -B -f "$pom" dependency:copy-dependencies \
+        -DoutputDirectory="$libs" -DincludeScope=runtime >&2 || die "maven could not fetch Kafka $version"
+      touch "$libs/.complete"
+    fi
+  ) 9>"$cache/.lock"
   echo "$libs"
 }
 

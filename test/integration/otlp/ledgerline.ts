@@ -21,7 +21,6 @@ export interface OtlpLedgerline {
   /** Stops ledgerline and removes its folder. */
   stop(): Promise<void>;
   /** The envelopes in the file sink so far (parsed JSON, read loosely by the assertions). */
-  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary envelope fields
   events(): Record<string, any>[];
 }
 

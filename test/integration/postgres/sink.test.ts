@@ -295,7 +295,6 @@ describe.each<BackendName>(['postgres', 'embedded'])('postgres sink on %s', (nam
         "'); DROP TABLE usage_events; --",
         'x\tinjected\tcolumns\n\\.\nCOPY done',
         '\\N',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a config-substitution lookalike, stored as data
         '$1 $$ ${env:HOME} \\x00 " \' ` ;',
         "Robert'); DELETE FROM audit_events WHERE ('1'='1",
         'ünï©ødé 🎉 \r\n',

@@ -123,7 +123,6 @@ describe.each<BackendName>(['postgres', 'embedded'])('usage API on %s', (name) =
 
   const get = async (path: string, token?: string) => {
     const res = await fetch(`${base}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-    // biome-ignore lint/suspicious/noExplicitAny: JSON answers under test are read field by field
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
 

@@ -55,7 +55,6 @@ const envelope = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary envelope fields
 function readEvents(dir: string): any[] {
   try {
     return readFileSync(join(dir, 'data', 'events.ndjson'), 'utf8')

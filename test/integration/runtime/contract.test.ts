@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Component, Factory, Host } from '../../../pipeline/component.ts';
+import type { AnyFactory, Component, Host } from '../../../pipeline/component.ts';
 import { factories } from '../../../pipeline/components.ts';
 import { CollectingConsumer, testHost, testSettings } from '../../../pipeline/testing.ts';
 
@@ -16,18 +16,23 @@ const dir = () => mkdtempSync(join(tmpdir(), 'ledgerline-contract-'));
 /** Settings a component needs to start on this machine with no external service. */
 const CONFIGS: Record<string, () => unknown> = {
   'receiver/http': () => ({ endpoint: '127.0.0.1:0' }),
-  'receiver/otlp': () => ({ protocols: { grpc: { endpoint: '127.0.0.1:0' }, http: { endpoint: '127.0.0.1:0' } } }),
+  'receiver/otlp': () => ({
+    protocols: { grpc: { endpoint: '127.0.0.1:0' }, http: { endpoint: '127.0.0.1:0' } },
+  }),
   'receiver/kafka': () => ({ brokers: ['127.0.0.1:9'], topics: ['contract'], group_id: 'contract' }),
   'exporter/file': () => ({ path: join(dir(), 'events.ndjson') }),
   'exporter/kafka': () => ({ brokers: ['127.0.0.1:9'], topic: 'contract' }),
   'exporter/ledger': () => ({ dir: dir(), generate_key: true }),
-  'exporter/prometheus': () => ({ endpoint: '127.0.0.1:0', auth: { bearer_token_file: join(dir(), 'scrape.token') } }),
+  'exporter/prometheus': () => ({
+    endpoint: '127.0.0.1:0',
+    auth: { bearer_token_file: join(dir(), 'scrape.token') },
+  }),
   'exporter/postgres': () => ({ url: `embedded:${dir()}` }),
 };
 /** Components whose start needs a service brought up by their own suite. */
 const NEEDS_SERVICE = new Set(['receiver/kafka', 'exporter/kafka']);
 
-function create(f: Factory<any>, config: unknown): Component {
+function create(f: AnyFactory, config: unknown): Component {
   const settings = testSettings(f.type);
   const next = new CollectingConsumer();
   switch (f.kind) {
@@ -52,7 +57,6 @@ describe.each(factories.map((f) => [`${f.kind}/${f.type}`, f] as const))('%s', (
     await c.shutdown();
     await c.shutdown();
   });
-
 });
 
 // Kafka's receiver and exporter are started against a real broker in test/integration/kafka.

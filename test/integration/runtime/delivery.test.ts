@@ -55,14 +55,19 @@ describe('fan-out delivery', () => {
   test/broken: { mode: throw, queue: { retry: { initial_interval_ms: 5, max_interval_ms: 10, max_elapsed_ms: 60 } } }`,
       ['test/ok', 'test/slow', 'test/broken'],
     );
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => postJson(url, [event(2 * i), event(2 * i + 1)], TOKEN)));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => postJson(url, [event(2 * i), event(2 * i + 1)], TOKEN)),
+    );
     for (const a of answers) {
       expect(a.status).toBe(503);
       expect(a.headers.get('retry-after')).toBe('1');
       expect(a.body.error.code).toBe('exporter_unavailable');
     }
     for (const id of ['test/ok', 'test/slow']) {
-      const ids = received.get(id)!.map((e) => e.actor.id).sort();
+      const ids = received
+        .get(id)!
+        .map((e) => e.actor.id)
+        .sort();
       expect(ids).toHaveLength(40);
       expect(new Set(ids).size).toBe(40);
     }

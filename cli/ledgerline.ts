@@ -6,6 +6,7 @@ import { startOtlpSelfTelemetry } from '../exporters/prometheus/otlp-export.ts';
 import { factories } from '../pipeline/components.ts';
 import { Service } from '../pipeline/service.ts';
 import { parseArgs } from './args.ts';
+import { ledgerCommand } from './ledger.ts';
 import { createLogger } from './log.ts';
 
 /**
@@ -119,18 +120,6 @@ async function run(argv: string[]): Promise<number> {
   });
 }
 
-async function ledger(argv: string[]): Promise<number> {
-  const spec = './ledger.ts';
-  const mod = (await import(spec).catch(() => undefined)) as
-    | { ledgerCommand?: (a: string[]) => Promise<number> }
-    | undefined;
-  if (!mod?.ledgerCommand) {
-    process.stderr.write('ledgerline: the ledger tools are not part of this build\n');
-    return 2;
-  }
-  return mod.ledgerCommand(argv);
-}
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -139,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
     case 'validate':
       return validate(rest);
     case 'ledger':
-      return ledger(rest);
+      return ledgerCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`ledgerline ${VERSION}\n`);

@@ -98,6 +98,48 @@ service:
     expect(written.length).toBeGreaterThanOrEqual(total);
   }, 240_000);
 
+  it('two workers in one group, one killed mid-stream: the other takes its partitions, nothing is lost', async () => {
+    const topic = uniqueTopic('members');
+    const group = `g-${topic}`;
+    await admin(kafka.brokers).createTopic(topic, 4);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const config = `${tenants}
+receivers:
+  kafka: { brokers: [${kafka.brokers[0]}], topics: [${topic}], group_id: ${group}, session_timeout_ms: 6000, heartbeat_interval_ms: 1000, max_batch_records: 50 }
+processors:
+  redaction: {}
+exporters:
+  file: { path: ./data/events.ndjson }
+service:
+  pipelines:
+    activity: { receivers: [kafka], processors: [redaction], exporters: [file] }
+`;
+    const one = await start(config);
+    const two = await start(config);
+    let produced = 0;
+    let killed = false;
+    const producing = (async () => {
+      for (let extra = 3; extra > 0; extra -= killed ? 1 : 0) {
+        const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify(envelope(produced + i)));
+        await produceLines(kafka.brokers, topic, lines, auth);
+        produced += lines.length;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await waitFor('both workers writing', () => sink(one.dir).length > 0 && sink(two.dir).length > 0);
+    await two.kill();
+    killed = true;
+    await producing;
+    await waitFor('every offset committed', () => admin(kafka.brokers).fullyCommitted(group, topic), 120_000);
+    const ids = new Set([...sink(one.dir), ...sink(two.dir)].map((e) => e.event_id));
+    const records = await readTopic(kafka.brokers, topic, produced);
+    expect(ids).toEqual(
+      new Set(
+        records.map((r) => recordEventId({ topic, partition: r.partition, offset: String(r.offset) }, 0)),
+      ),
+    );
+  }, 180_000);
+
   it('gateway → Kafka → worker: events sent over OTLP and HTTP to one process land in the sink of another', async () => {
     const topic = uniqueTopic('gateway');
     await admin(kafka.brokers).createTopic(topic, 2);

@@ -81,7 +81,9 @@ describe('kafka exporter', () => {
     const exporter = await startExporter({ topic: uniqueTopic('lifecycle') });
     await exporter.shutdown();
     await exporter.shutdown();
-    await expect(exporter.consume(testBatch([testEvent()]))).rejects.toMatchObject({ code: 'exporter_unavailable' });
+    await expect(exporter.consume(testBatch([testEvent()]))).rejects.toMatchObject({
+      code: 'exporter_unavailable',
+    });
   });
 
   it('resumes producing after a broker restart', async () => {

@@ -63,7 +63,8 @@ describe('recovery from any crash point of a group', () => {
           rmSync(base, { recursive: true, force: true });
         },
       ),
-      { numRuns: 25 },
+      // The first case is a counterexample CI found: a lower full tile missing under a kept one.
+      { numRuns: 25, examples: [[0, 512, [false, true, true, true, false]]] },
     );
   }, 120_000);
 });

@@ -121,11 +121,13 @@ export function recoverLog(dir: string, origin: string, logger?: Logger): Recove
   for (let level = 0; level < levels; level++) {
     const count = hashesAtLevel(size, level);
     const fullTiles = Math.floor(count / TILE_WIDTH);
+    // A crash mid-group can leave any subset of the group's files (each renamed into place
+    // whole), so a missing full tile may sit below one that made it: look at every one.
     const refs: TileRef[] = [];
-    for (let n = fullTiles - 1; n >= 0 && !has({ level, n, width: TILE_WIDTH }); n--)
-      refs.push({ level, n, width: TILE_WIDTH });
+    for (let n = 0; n < fullTiles; n++)
+      if (!has({ level, n, width: TILE_WIDTH })) refs.push({ level, n, width: TILE_WIDTH });
     if (count % TILE_WIDTH > 0) refs.push({ level, n: fullTiles, width: count % TILE_WIDTH });
-    for (const ref of refs.reverse()) {
+    for (const ref of refs) {
       const data = Buffer.concat(hashesOf(level, ref.n, ref.width));
       if (has(ref)) {
         if (!readFileSync(join(dir, tilePath(ref))).equals(data)) {

@@ -29,6 +29,14 @@ const factories: AnyFactory[] = [
     create: () => ({}) as never,
   },
   {
+    type: 'forwarder',
+    kind: 'exporter',
+    description: '',
+    configSchema: none,
+    capabilities: { forwards: true },
+    create: () => ({}) as never,
+  },
+  {
     type: 'ledger',
     kind: 'exporter',
     description: '',
@@ -100,8 +108,14 @@ describe('config validation: one fixture per error class', () => {
 
   it('requires a ledger exporter in audit pipelines', () => {
     expect(messages('audit-without-ledger').errors).toEqual([
-      `${rel('audit-without-ledger')}:8:69 service.pipelines.audit.exporters: an audit pipeline must export to a ledger exporter, so every audit event is in the tamper-evident log`,
+      `${rel('audit-without-ledger')}:8:69 service.pipelines.audit.exporters: an audit pipeline must export to a ledger exporter (or forward to workers that have one, e.g. kafka), so every audit event is in the tamper-evident log`,
     ]);
+  });
+
+  it('accepts an audit pipeline that forwards to workers with ledgers (gateway mode)', () => {
+    const m = messages('audit-forwarded');
+    expect(m.errors).toEqual([]);
+    expect(m.config).toBeDefined();
   });
 
   it('requires redaction in every pipeline', () => {

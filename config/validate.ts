@@ -196,11 +196,12 @@ export function validateComponents(
       });
       const ledgerKnown = factories.some((f) => f.kind === 'exporter' && f.capabilities?.ledger);
       const allDefined = p.exporters.every((id) => Object.hasOwn(root.exporters, id));
-      if (ledgerKnown && allDefined && !p.exporters.some((id) => caps('exporter', id).ledger)) {
+      const reachesLedger = (id: string) => caps('exporter', id).ledger || caps('exporter', id).forwards;
+      if (ledgerKnown && allDefined && !p.exporters.some(reachesLedger)) {
         findings.push({
           path: ['service', 'pipelines', pid, 'exporters'],
           message:
-            'an audit pipeline must export to a ledger exporter, so every audit event is in the tamper-evident log',
+            'an audit pipeline must export to a ledger exporter (or forward to workers that have one, e.g. kafka), so every audit event is in the tamper-evident log',
           severity: 'error',
         });
       }

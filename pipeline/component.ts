@@ -112,12 +112,14 @@ export interface Settings {
 /**
  * Facts about a factory the config validator enforces invariants with:
  * `samples` may never be in an audit pipeline, every pipeline needs a `redacts` processor
- * before its exporters, and every audit pipeline must end in a `ledger` exporter.
+ * before its exporters, and every audit pipeline must end in a `ledger` exporter — or in a
+ * `forwards` exporter (a gateway's Kafka) that hands events durably to workers with ledgers.
  */
 export interface Capabilities {
   samples?: boolean;
   redacts?: boolean;
   ledger?: boolean;
+  forwards?: boolean;
 }
 
 interface FactoryBase<C> {

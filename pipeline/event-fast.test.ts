@@ -25,6 +25,10 @@ const timestamps = fc.oneof(
     '2026-01-02 03:04:05Z',
     '2026-01-02T03:04Z',
     '2026-13-02T03:04:05Z',
+    '2026-13-02T03:04:05.000Z',
+    '2026-02-30T00:00:00.000Z',
+    '2026-02-28T24:00:00.000Z',
+    '2026-04-31T10:00:00.000Z',
   ),
   fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }).map((d) => d.toISOString()),
 );

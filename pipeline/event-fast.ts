@@ -35,6 +35,21 @@ function pick(o: Obj, order: readonly string[]): Obj {
   return out;
 }
 
+/**
+ * `pick` without the copy when `o` is already clean (only set keys, in schema order): the
+ * objects a receiver just parsed or mapped are owned by this event, so they can be kept.
+ */
+function clean(o: Obj, order: readonly string[]): Obj {
+  let i = 0;
+  for (const k in o) {
+    if (o[k] === undefined) return pick(o, order);
+    while (i < order.length && order[i] !== k) i++;
+    if (i === order.length) return pick(o, order);
+    i++;
+  }
+  return o;
+}
+
 const TOP = [
   'event_id',
   'event_type',
@@ -84,12 +99,12 @@ function actor(v: unknown): Obj | undefined {
   if (!isObj(v) || !onlyKeys(v, ACTOR_KEYS)) return undefined;
   if (!ACTOR_TYPES.has(v.type as string) || !str(v.id, 1, 256)) return undefined;
   if (!optStr(v.role, 256) || !optStr(v.ip, 256) || !optStr(v.user_agent, 1024)) return undefined;
-  return pick(v, ACTOR);
+  return clean(v, ACTOR);
 }
 
 function tenant(v: unknown): Obj | undefined {
   if (!isObj(v) || !onlyKeys(v, TENANT_KEYS) || !str(v.id, 1, 128) || !optStr(v.slug, 128)) return undefined;
-  return pick(v, TENANT);
+  return clean(v, TENANT);
 }
 
 function entity(v: unknown): Obj | undefined {
@@ -102,7 +117,7 @@ function entity(v: unknown): Obj | undefined {
   ) {
     return undefined;
   }
-  return pick(v, ENTITY);
+  return clean(v, ENTITY);
 }
 
 function correlation(v: unknown): Obj | undefined {
@@ -116,7 +131,7 @@ function correlation(v: unknown): Obj | undefined {
   ) {
     return undefined;
   }
-  return pick(v, CORRELATION);
+  return clean(v, CORRELATION);
 }
 
 function metadata(v: unknown): Obj | undefined {
@@ -181,9 +196,17 @@ function usage(v: unknown): Obj | undefined {
 let lastTimeIn = '';
 let lastTimeOut = '';
 
+const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 function time(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   if (v === lastTimeIn) return lastTimeOut;
+  // Receivers that map from epoch times (OTLP) already produce the canonical form: a date
+  // that survives the round trip unchanged is valid, and is its own normalisation.
+  if (v.length === 24 && CANONICAL.test(v)) {
+    const ms = Date.parse(v);
+    if (!Number.isNaN(ms) && new Date(ms).toISOString() === v) return v;
+  }
   if (!DATETIME.test(v)) return undefined;
   const out = new Date(v).toISOString();
   lastTimeIn = v;

@@ -3,13 +3,18 @@ import { randomFillSync } from 'node:crypto';
 /**
  * UUID version 7 (RFC 9562 §5.7): 48-bit Unix milliseconds, then random bits. Ids sort by
  * creation time, which keeps index inserts in Postgres and the ledger append-friendly.
- * Random bytes are drawn in blocks so that a batch of ids costs one call into the CSPRNG.
+ * Random bytes are drawn in blocks so that a batch of ids costs one call into the CSPRNG,
+ * and the string is built from a byte → hex table without intermediate arrays: receivers mint
+ * one per event that arrives without an id.
  */
 
 const POOL_SIZE = 16 * 256;
 const pool = Buffer.alloc(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+let lastMs = -1;
+let timeHex = '';
 
 /** Returns a new UUID v7 string for the given time (default now). */
 export function uuidv7(ms: number = Date.now()): string {
@@ -20,26 +25,16 @@ export function uuidv7(ms: number = Date.now()): string {
   const r = poolOffset;
   poolOffset += 10;
   const t = Math.max(0, Math.floor(ms));
-  const hi = Math.floor(t / 0x1000000); // top 24 bits of the 48-bit timestamp
-  const lo = t % 0x1000000;
-  const b = [
-    (hi >>> 16) & 0xff,
-    (hi >>> 8) & 0xff,
-    hi & 0xff,
-    (lo >>> 16) & 0xff,
-    (lo >>> 8) & 0xff,
-    lo & 0xff,
-    0x70 | (pool[r]! & 0x0f),
-    pool[r + 1]!,
-    0x80 | (pool[r + 2]! & 0x3f),
-    pool[r + 3]!,
-    pool[r + 4]!,
-    pool[r + 5]!,
-    pool[r + 6]!,
-    pool[r + 7]!,
-    pool[r + 8]!,
-    pool[r + 9]!,
-  ];
-  const h = b.map((x) => HEX[x]);
-  return `${h[0]}${h[1]}${h[2]}${h[3]}-${h[4]}${h[5]}-${h[6]}${h[7]}-${h[8]}${h[9]}-${h[10]}${h[11]}${h[12]}${h[13]}${h[14]}${h[15]}`;
+  if (t !== lastMs) {
+    // The 48-bit timestamp as 12 hex digits, with the dash after the first 8.
+    const hex = t.toString(16).padStart(12, '0').slice(-12);
+    timeHex = `${hex.slice(0, 8)}-${hex.slice(8, 12)}`;
+    lastMs = t;
+  }
+  const p = pool;
+  return (
+    `${timeHex}-${HEX[0x70 | (p[r]! & 0x0f)]}${HEX[p[r + 1]!]}-` +
+    `${HEX[0x80 | (p[r + 2]! & 0x3f)]}${HEX[p[r + 3]!]}-` +
+    `${HEX[p[r + 4]!]}${HEX[p[r + 5]!]}${HEX[p[r + 6]!]}${HEX[p[r + 7]!]}${HEX[p[r + 8]!]}${HEX[p[r + 9]!]}`
+  );
 }

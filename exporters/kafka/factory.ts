@@ -7,6 +7,8 @@ import { KafkaExporter } from './exporter.ts';
 export const kafkaExporterFactory: ExporterFactory<KafkaExporterConfig> = {
   type: 'kafka',
   kind: 'exporter',
+  // Workers consuming the topic run the ledger, so an audit pipeline may end here (gateway mode).
+  capabilities: { forwards: true },
   description:
     'Writes events to a Kafka topic keyed by tenant id (acks=all, gzip), as JSON envelopes or OTLP logs: the gateway half of a gateway → Kafka → worker deployment.',
   configSchema: kafkaExporterConfigSchema,

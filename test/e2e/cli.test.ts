@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../../pipeline/tenants.ts';
@@ -205,6 +205,20 @@ describe('ledgerline validate', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^configuration is valid/);
     expect(r.status).toBe(0);
+  });
+
+  it('accepts every example config', () => {
+    const dir = join(import.meta.dirname, '..', '..', 'config', 'examples');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const r = spawnSync(process.execPath, [CLI, 'validate', '--config', join(dir, f)], {
+        encoding: 'utf8',
+        env: { ...process.env, KAFKA_BROKERS: 'kafka:9092', DATABASE_URL: 'postgres://db/ledgerline' },
+      });
+      expect(`${f}: ${r.stderr}`).toBe(`${f}: `);
+      expect(r.status).toBe(0);
+    }
   });
 
   it('prints help and version', () => {

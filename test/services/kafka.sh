@@ -9,7 +9,9 @@
 #
 # Environment: KAFKA_PORT / KAFKA_CONTROLLER_PORT (default: free ports, kept in DIR for restarts),
 # KAFKA_WATCH_PID (stop the broker when that process is gone, so a crashed test run leaves
-# nothing behind), KAFKA_HEAP (default -Xmx512m: the machine is shared), JAVA (default java).
+# nothing behind), KAFKA_SASL_PLAIN=user:password (also a SASL_PLAINTEXT listener; its address
+# goes to DIR/sasl_broker), KAFKA_TLS_DIR (also an SSL listener with DIR/server.pem; its address
+# goes to DIR/tls_broker), KAFKA_HEAP (default -Xmx512m: the machine is shared), JAVA.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,23 +58,52 @@ start() {
   dir="$(cd "$dir" && pwd)"
   running "$dir" && die "a broker is already running in $dir (pid $(pid_of "$dir"))"
 
-  local port cport
+  local port cport sport tport
   if [[ -f "$dir/ports" ]]; then
-    read -r port cport <"$dir/ports"
+    read -r port cport sport tport <"$dir/ports"
   else
     port="${KAFKA_PORT:-$(free_port)}"
     cport="${KAFKA_CONTROLLER_PORT:-$(free_port)}"
-    echo "$port $cport" >"$dir/ports"
+    sport="$(free_port)"
+    tport="$(free_port)"
+    echo "$port $cport $sport $tport" >"$dir/ports"
+  fi
+
+  # KAFKA_SASL_PLAIN=user:password adds a SASL_PLAINTEXT listener (PLAIN) on its own port.
+  local listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
+  local advertised="PLAINTEXT://127.0.0.1:$port"
+  local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  local sasl=""
+  if [[ -n "${KAFKA_SASL_PLAIN:-}" ]]; then
+    local user="${KAFKA_SASL_PLAIN%%:*}" password="${KAFKA_SASL_PLAIN#*:}"
+    listeners="$listeners,SASL_PLAINTEXT://127.0.0.1:$sport"
+    advertised="$advertised,SASL_PLAINTEXT://127.0.0.1:$sport"
+    protocols="$protocols,SASL_PLAINTEXT:SASL_PLAINTEXT"
+    sasl="sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$user=\"$password\";"
+    echo "127.0.0.1:$sport" >"$dir/sasl_broker"
+  fi
+  # KAFKA_TLS_DIR holding server.pem (PKCS#8 key, then certificate) adds an SSL listener.
+  local tls=""
+  if [[ -n "${KAFKA_TLS_DIR:-}" ]]; then
+    listeners="$listeners,SSL://127.0.0.1:$tport"
+    advertised="$advertised,SSL://127.0.0.1:$tport"
+    protocols="$protocols,SSL:SSL"
+    tls="ssl.keystore.type=PEM
+ssl.keystore.location=$KAFKA_TLS_DIR/server.pem"
+    echo "127.0.0.1:$tport" >"$dir/tls_broker"
   fi
 
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
+$sasl
+$tls
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
 num.partitions=1

@@ -118,6 +118,23 @@ describe('kafka receiver', () => {
     expect(await admin(kafka.brokers).fullyCommitted(`g-${topic}`, topic)).toBe(true);
   });
 
+  it('subscribes to the topics a pattern matches, never to their dead-letter topics', async () => {
+    const prefix = uniqueTopic('pattern');
+    const [a, b] = [`${prefix}.a`, `${prefix}.b`];
+    await produceLines(kafka.brokers, a, [JSON.stringify(envelope(1))], ACME);
+    await produceLines(kafka.brokers, b, [JSON.stringify(envelope(2))], ACME);
+    await produceLines(kafka.brokers, `${a}.dlq`, [JSON.stringify(envelope(3))], ACME);
+    const rec = new Recorder();
+    const escaped = prefix.replaceAll('.', '\\.');
+    await startReceiver({ topics: [`^${escaped}\\..*`], group_id: `g-${prefix}` }, rec);
+    await waitFor('two events', () => rec.events.length >= 2);
+    await waitFor('both topics committed', async () => {
+      const x = admin(kafka.brokers);
+      return (await x.fullyCommitted(`g-${prefix}`, a)) && (await x.fullyCommitted(`g-${prefix}`, b));
+    });
+    expect(rec.events.map((e) => e.metadata.details.n).sort()).toEqual([1, 2]);
+  });
+
   it('reads OTLP protobuf written by the OpenTelemetry SDK', async () => {
     const topic = uniqueTopic('otlp');
     const exporter = new InMemoryLogRecordExporter();

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../../pipeline/tenants.ts';
 import { postJson } from '../harness/http.ts';
 import { type RunningLedgerline, startLedgerline } from '../harness/ledgerline.ts';
+import { readFileSink } from '../harness/sink.ts';
 
 // `ledgerline run` and `ledgerline validate` as a user runs them: a child process, a config
 // file, HTTP requests, events landing in the file sink, and SIGTERM.
@@ -39,16 +40,7 @@ service:
 `;
 }
 
-function readEvents(dir: string): any[] {
-  try {
-    return readFileSync(join(dir, 'data', 'events.ndjson'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
-  } catch {
-    return [];
-  }
-}
+const readEvents = (dir: string) => readFileSink(dir);
 
 const envelope = (overrides: Record<string, unknown> = {}) => ({
   event_type: 'activity',

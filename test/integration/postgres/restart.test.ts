@@ -70,6 +70,7 @@ describe('postgres sink across a server restart', () => {
         [tenant],
       );
       for (const { id } of stored) expect(ackIds.has(id)).toBe(true);
+      await ex.fold();
       const [rollup] = await ex.query<{ n: number }>(
         'SELECT sum(events)::int AS n FROM usage_rollup_daily_actor WHERE tenant_id = $1',
         [tenant],

@@ -43,6 +43,9 @@ function usageEvent(t: string, i: number, at: number, extra: Record<string, unkn
 }
 
 async function rowCounts(ex: PostgresExporter, t: string) {
+  // Batches append rollup deltas; the fold moves them into the tables read here.
+  await ex.fold();
+  expect(await ex.query('SELECT 1 FROM usage_rollup_pending WHERE tenant_id = $1', [t])).toHaveLength(0);
   const [raw] = await ex.query<{ rows: number; ids: number }>(
     'SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids FROM usage_events WHERE tenant_id = $1',
     [t],
@@ -100,16 +103,19 @@ describe.each<BackendName>(['postgres', 'embedded'])('postgres sink on %s', (nam
       await ex.consume(testBatch([...events, audit]));
       // A replay split differently, with one duplicate inside the batch itself.
       await ex.consume(testBatch([...events.slice(100, 200), events[150]!]));
+      // Stored and new events mixed: only the new ones are inserted and counted.
+      const more = Array.from({ length: 50 }, (_, i) => usageEvent(t, 300 + i, now - (300 + i) * 1000));
+      await ex.consume(testBatch([...events.slice(250), ...more]));
       const c = await rowCounts(ex, t);
-      const expectedCount = events.reduce((a, e) => a + (e.usage?.count ?? 1), 0);
+      const expectedCount = [...events, ...more].reduce((a, e) => a + (e.usage?.count ?? 1), 0);
       expect(c).toEqual({
-        rows: 300,
-        ids: 300,
-        hourly: 300,
+        rows: 350,
+        ids: 350,
+        hourly: 350,
         hourlyCount: expectedCount,
-        daily: 300,
-        actor: 300,
-        weekly: 300,
+        daily: 350,
+        actor: 350,
+        weekly: 350,
       });
       const audits = await ex.query<{ n: number; result: string }>(
         'SELECT count(*)::int AS n, min(result) AS result FROM audit_events WHERE tenant_id = $1',
@@ -126,8 +132,14 @@ describe.each<BackendName>(['postgres', 'embedded'])('postgres sink on %s', (nam
     try {
       const t = tenant();
       const now = Date.now();
-      const first = usageEvent(t, 1, now - 60_000);
-      const resent = { ...first, occurred_at: new Date(now).toISOString() };
+      // The producer sent no occurred_at: each receipt stamped its own clock into both times.
+      const firstAt = new Date(now - 60_000).toISOString();
+      const first = { ...usageEvent(t, 1, now - 60_000), recorded_at: firstAt };
+      const resent = {
+        ...first,
+        occurred_at: new Date(now).toISOString(),
+        recorded_at: new Date(now).toISOString(),
+      };
       await ex.consume(testBatch([first]));
       await ex.consume(testBatch([resent]));
       expect((await rowCounts(ex, t)).rows).toBe(1);
@@ -218,6 +230,8 @@ describe.each<BackendName>(['postgres', 'embedded'])('postgres sink on %s', (nam
         }),
       );
       await ex.consume(testBatch(events));
+      // The fold runs in the same odd session time zone.
+      await ex.fold();
       const rows = await ex.query<{ part: string; event_type: string }>(
         'SELECT tableoid::regclass::text AS part, event_type FROM usage_events WHERE tenant_id = $1 ORDER BY event_type',
         [t],

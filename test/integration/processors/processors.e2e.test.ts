@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../../../pipeline/tenants.ts';
 import { postJson } from '../../harness/http.ts';
 import { type RunningLedgerline, startLedgerline } from '../../harness/ledgerline.ts';
+import { readFileSink } from '../../harness/sink.ts';
 
 // The processors in a running ledgerline: HTTP receiver → memory_limiter, redaction,
 // tenant_validation, sampling, batch → file sink (and the ledger for audit). What reaches the
@@ -55,16 +56,7 @@ const envelope = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-function readEvents(dir: string): any[] {
-  try {
-    return readFileSync(join(dir, 'data', 'events.ndjson'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
-  } catch {
-    return [];
-  }
-}
+const readEvents = (dir: string) => readFileSink(dir);
 
 async function until<T>(f: () => T | undefined, what: string): Promise<T> {
   for (let i = 0; i < 200; i++) {

@@ -58,6 +58,24 @@ export const postgresConfigSchema = z.strictObject({
         .describe(
           'Also skip an event whose event_id is stored with an occurred_at up to this many hours away (a producer that re-sends an id without occurred_at). Default 24; 0: only exact (event_id, occurred_at) replays are skipped.',
         ),
+      fold_interval_ms: z
+        .number()
+        .int()
+        .min(10)
+        .max(3_600_000)
+        .default(5_000)
+        .describe(
+          'Batches append rollup deltas to usage_rollup_pending; every this many ms (when any were appended) they are folded into the rollup tables, merging keys that repeat across batches. Readers count pending deltas too, so this only bounds how many they add up. Default 5000.',
+        ),
+      fold_rows: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000_000)
+        .default(50_000)
+        .describe(
+          'Also fold as soon as this many delta rows were appended since the last fold. Default 50000.',
+        ),
     })
     .prefault({})
     .describe('How batches are written.'),

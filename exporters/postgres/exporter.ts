@@ -9,13 +9,16 @@ import { toExportError } from './failures.ts';
 import { migrate } from './migrations.ts';
 import { daysBetween, Partitions, utcDay } from './partitions.ts';
 import { RollupQueries, type UsageStore } from './queries.ts';
+import { FOLD_LOCK, FOLD_PENDING } from './rollups.ts';
 import { BatchWriter, type WriteOutcome, type WriterHooks } from './writer.ts';
 
 /**
  * The postgres exporter: activity events to usage_events and its rollups, audit events to the
  * audit_events index, exactly once. `consume` resolves after COMMIT. A maintenance run (at
  * start, then every `maintenance_interval_ms`) creates partitions ahead and applies retention.
- * Readers (the usage API) use `usage`.
+ * Batches append rollup deltas; a fold (every `batch.fold_interval_ms`, or sooner once
+ * `batch.fold_rows` deltas are pending, and at maintenance and shutdown) moves them into the
+ * rollup tables. Readers (the usage API) use `usage`, which adds what is still pending.
  */
 export class PostgresExporter implements ConsumerComponent {
   /** Read side for the usage API. */
@@ -29,6 +32,8 @@ export class PostgresExporter implements ConsumerComponent {
   private db: Database | undefined;
   private writer: BatchWriter | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private foldTimer: NodeJS.Timeout | undefined;
+  private folding: Promise<number> | undefined;
   private maintaining: Promise<void> | undefined;
   private stopped = false;
 
@@ -96,6 +101,10 @@ export class PostgresExporter implements ConsumerComponent {
     await this.maintain();
     this.timer = setInterval(() => void this.maintain(), this.config.maintenance_interval_ms);
     this.timer.unref();
+    this.foldTimer = setInterval(() => {
+      if (this.writer && this.writer.pendingRows > 0 && !this.folding) void this.foldInBackground();
+    }, this.config.batch.fold_interval_ms);
+    this.foldTimer.unref();
     this.settings.logger.info(
       { database: embedded ? `embedded:${embeddedDir(url)}` : redactUrl(url) },
       'postgres exporter ready',
@@ -111,6 +120,7 @@ export class PostgresExporter implements ConsumerComponent {
     } catch (err) {
       throw toExportError(err);
     }
+    if (this.writer.pendingRows >= this.config.batch.fold_rows && !this.folding) void this.foldInBackground();
     if (outcome.duplicates > 0) this.duplicates.inc({ exporter: this.settings.id }, outcome.duplicates);
     for (const d of outcome.dead) {
       this.deadLettered.inc({ exporter: this.settings.id, reason: d.reason });
@@ -131,6 +141,65 @@ export class PostgresExporter implements ConsumerComponent {
     return await db.connect(async (s) => (await s.query<R>(sql, params)).rows);
   }
 
+  /**
+   * Folds every rollup delta committed before the call into the rollup tables (after any fold
+   * already running); resolves with the number of pending rows folded.
+   */
+  async fold(): Promise<number> {
+    const previous = this.folding?.catch(() => 0);
+    const run = (async () => {
+      await previous;
+      return await this.runFold();
+    })();
+    this.folding = run;
+    try {
+      return await run;
+    } finally {
+      if (this.folding === run) this.folding = undefined;
+    }
+  }
+
+  private async foldInBackground(): Promise<void> {
+    try {
+      await this.fold();
+    } catch (err) {
+      // The deltas stay pending (readers still count them); the next fold retries.
+      this.settings.logger.warn({ err: (err as Error).message }, 'rollup fold failed; retrying later');
+    }
+  }
+
+  private async runFold(): Promise<number> {
+    const db = this.db;
+    if (!db) return 0;
+    // Deltas appended from now on count towards the next fold; a failed fold gives its count
+    // back so that the timer retries it.
+    const writer = this.writer;
+    const appended = writer?.pendingRows ?? 0;
+    if (writer) writer.pendingRows = 0;
+    try {
+      return await this.foldOnce(db);
+    } catch (err) {
+      if (writer) writer.pendingRows += Math.max(appended, 1);
+      throw err;
+    }
+  }
+
+  private async foldOnce(db: Database): Promise<number> {
+    return await db.connect(async (s) => {
+      await s.query('BEGIN');
+      try {
+        // Folds of several processes take turns: each deletes exactly what it upserts.
+        await s.query('SELECT pg_advisory_xact_lock($1)', [FOLD_LOCK]);
+        const [r] = (await s.query<{ folded: number }>(FOLD_PENDING)).rows;
+        await s.query('COMMIT');
+        return r?.folded ?? 0;
+      } catch (err) {
+        await s.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
   /** Creates partitions ahead and applies retention now. Errors are logged; the next run retries. */
   async maintain(now: number = Date.now()): Promise<void> {
     if (this.maintaining) return await this.maintaining;
@@ -146,6 +215,11 @@ export class PostgresExporter implements ConsumerComponent {
     const { retention, partitions } = this.config;
     const day = 86_400_000;
     try {
+      // Deltas left by a process that died before folding them are folded here too; retention
+      // runs even when the fold fails (readers count pending deltas either way).
+      await this.fold().catch((err: unknown) =>
+        this.settings.logger.warn({ err: (err as Error).message }, 'rollup fold failed; retrying later'),
+      );
       await db.connect(async (s) => {
         await this.partitions.ensure(s, daysBetween(now, now + partitions.ahead_days * day));
         const dropped = await this.partitions.dropBefore(s, utcDay(now - retention.raw_days * day));
@@ -174,7 +248,12 @@ export class PostgresExporter implements ConsumerComponent {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.foldTimer) clearInterval(this.foldTimer);
     await this.maintaining?.catch(() => undefined);
+    // Best effort: what stays pending is folded by the next start (and counted by readers).
+    await this.fold().catch((err: unknown) =>
+      this.settings.logger.warn({ err: (err as Error).message }, 'rollup fold at shutdown failed'),
+    );
     const db = this.db;
     this.db = undefined;
     this.writer = undefined;

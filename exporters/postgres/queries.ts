@@ -58,6 +58,8 @@ export function hasUsageStore(c: unknown): c is { usage: UsageStore } {
 // Days from the window start to the first Monday on or after it come from the daily rollup,
 // whole weeks from then on (the current one included, as the daily rows have no upper bound
 // either) from the weekly one: a 30-day window reads ≤ 6 days + 5 weeks of rows, not 30 days.
+// Deltas not folded yet (usage_rollup_pending, hourly grain) are added in the same statement,
+// hence the same snapshot: a fold committing meanwhile is seen either wholly or not at all.
 const TOTALS = `SELECT event_type, actor_id, sum(events)::float8 AS events, sum(count_sum) AS count,
   sum(estimated) AS estimated, sum(tokens_input)::float8 AS tokens_input, sum(tokens_output)::float8 AS tokens_output
 FROM (
@@ -66,10 +68,19 @@ FROM (
   UNION ALL
   SELECT event_type, actor_id, events, count_sum, estimated, tokens_input, tokens_output
   FROM usage_rollup_weekly_actor WHERE tenant_id = $1 AND week >= $3::date
+  UNION ALL
+  SELECT event_type, actor_id, events, count_sum, estimated, tokens_input, tokens_output
+  FROM usage_rollup_pending WHERE tenant_id = $1 AND hour >= ($2::date::timestamp AT TIME ZONE 'UTC')
 ) w`;
 const LATENCY = `SELECT event_type, ledgerline_sum_buckets(latency_buckets) AS buckets,
   sum(latency_weight) AS weight, sum(latency_sum) AS total
-FROM usage_rollup_daily WHERE tenant_id = $1 AND day >= $2::date AND latency_weight > 0
+FROM (
+  SELECT event_type, latency_buckets, latency_weight, latency_sum
+  FROM usage_rollup_daily WHERE tenant_id = $1 AND day >= $2::date AND latency_weight > 0
+  UNION ALL
+  SELECT event_type, latency_buckets, latency_weight, latency_sum FROM usage_rollup_pending
+  WHERE tenant_id = $1 AND hour >= ($2::date::timestamp AT TIME ZONE 'UTC') AND latency_weight > 0
+) l
 GROUP BY event_type ORDER BY event_type`;
 
 /** The UsageStore over a database. */

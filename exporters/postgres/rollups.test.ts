@@ -6,6 +6,7 @@ import {
   LATENCY_BUCKETS,
   latencyBucket,
   latencyQuantiles,
+  PENDING_COLUMNS,
   RollupDeltas,
   weekOf,
 } from './rollups.ts';
@@ -43,36 +44,30 @@ describe('latency buckets', () => {
     expect(latencyQuantiles(new Array(LATENCY_BUCKETS).fill(0), [0.5])).toEqual([null]);
   });
 
-  it('folds events into hourly, daily and daily-per-actor deltas, weighting by the sample rate', () => {
+  it('folds events into hourly deltas as COPY rows of the pending table, weighting by the sample rate', () => {
     const d = new RollupDeltas();
     const at = '2026-01-02T03:04:05.000Z';
     d.add(
       testEvent({ occurred_at: at, usage: { count: 2, sample_rate: 0.5, latency_ms: 10, feature: 'x' } }),
     );
     d.add(testEvent({ occurred_at: '2026-01-02T03:59:00.000Z', usage: { count: 1, feature: 'x' } }));
-    d.add(testEvent({ occurred_at: '2026-01-02T04:00:00.000Z', usage: { count: 1, feature: 'y' } }));
-    const rows = JSON.parse(d.toJson()) as {
-      g: string;
-      b: string;
-      n: number;
-      es: number;
-      lw: number;
-      f: string;
-    }[];
-    const hourly = rows.filter((r) => r.g === 'h');
-    expect(hourly.map((r) => [r.b, r.f, r.n, r.es])).toEqual([
-      ['2026-01-02T03:00:00.000Z', 'x', 2, 5],
-      ['2026-01-02T04:00:00.000Z', 'y', 1, 1],
+    d.add(testEvent({ occurred_at: '2026-01-02T04:00:00.000Z', usage: { count: 1, feature: 'y\tz' } }));
+    expect(d.size).toBe(2);
+    const rows = d
+      .toCopy()
+      .trimEnd()
+      .split('\n')
+      .map((l) => Object.fromEntries(l.split('\t').map((v, i) => [PENDING_COLUMNS[i], v])));
+    expect(
+      rows.map((r) => [r.hour, r.feature, r.events, r.count_sum, r.estimated, r.latency_weight]),
+    ).toEqual([
+      ['2026-01-02T03:00:00.000Z', 'x', '2', '3', '5', '4'],
+      // The tab inside a value is escaped, so it cannot shift the columns.
+      ['2026-01-02T04:00:00.000Z', 'y\\tz', '1', '1', '1', '0'],
     ]);
-    expect(rows.filter((r) => r.g === 'd').map((r) => [r.b, r.f, r.n])).toEqual([
-      ['2026-01-02', 'x', 2],
-      ['2026-01-02', 'y', 1],
-    ]);
-    expect(rows.filter((r) => r.g === 'a').map((r) => [r.b, r.n, r.es, r.f])).toEqual([
-      ['2026-01-02', 3, 6, ''],
-    ]);
-    expect(hourly[0]!.lw).toBe(4);
-    expect(rows.filter((r) => r.g === 'w').map((r) => [r.b, r.n, r.es])).toEqual([['2025-12-29', 3, 6]]);
+    const buckets = rows[0]!.latency_buckets!.slice(1, -1).split(',').map(Number);
+    expect(buckets).toHaveLength(LATENCY_BUCKETS);
+    expect(buckets[latencyBucket(10)]).toBe(4);
   });
 
   it('starts weeks on Monday (UTC), as date_trunc(week)', () => {
@@ -85,5 +80,7 @@ describe('latency buckets', () => {
     expect(insertStatement('staging', 0)).toMatch(/ON CONFLICT DO NOTHING\s+RETURNING id/);
     expect(insertStatement('staging', 0)).not.toMatch(/NOT EXISTS/);
     expect(insertStatement('staging', 24)).toMatch(/interval '24 hours'/);
+    // Only rows whose occurred_at the receiver stamped are probed.
+    expect(insertStatement('staging', 24)).toMatch(/s\.occurred_at <> s\.recorded_at OR NOT EXISTS/);
   });
 });

@@ -1,14 +1,14 @@
 import type { Event } from '../../pipeline/event.ts';
-import { outcomeOf, USAGE_COLUMNS } from './rows.ts';
+import { copyText, outcomeOf, USAGE_COLUMNS } from './rows.ts';
 
 /**
  * Rollups, counted once per event. The raw insert returns the ids it actually inserted
- * (`ON CONFLICT DO NOTHING RETURNING id`); only those events are folded into rollup deltas
- * here, in memory, and one statement upserts the deltas into the hourly, daily and
- * daily- and weekly-per-actor tables in the same transaction. A replay inserts nothing, so it adds
- * nothing. Aggregating in the writer rather than in SQL saves the database three hash
- * aggregates per batch; the deltas are sorted so that concurrent batches lock shared rollup
- * rows in the same order.
+ * (`ON CONFLICT DO NOTHING RETURNING id`); only those events are folded into hourly-grain
+ * deltas here, in memory, and COPYed into `usage_rollup_pending` in the same transaction — an
+ * append, not an upsert: a replay inserts nothing, so it appends nothing. `FOLD_PENDING` later
+ * moves the pending rows into the hourly, daily, daily-per-actor and weekly-per-actor tables in
+ * one transaction (deleting exactly the rows it folds), merging the keys that repeat across
+ * batches; readers add what is still pending, so every answer stays exact.
  */
 
 /**
@@ -35,26 +35,15 @@ export function latencyBucket(ms: number): number {
   return lo;
 }
 
-/** One rollup delta row as sent to the database (short keys keep the JSON small). */
+/** One hourly rollup delta (the pending table's row). */
 interface Delta {
-  /** grain: h(ourly), d(aily), a(ctor daily), w(eekly actor) */
-  g: 'h' | 'd' | 'a' | 'w';
-  /** bucket: ISO hour or YYYY-MM-DD */
-  b: string;
-  t: string;
-  e: string;
-  a: string;
-  f: string;
-  tl: string;
-  c: string;
-  p: string;
-  o: string;
+  line: string;
   n: number;
   cs: number;
   es: number;
   lw: number;
   ls: number;
-  lb: number[] | null;
+  lb: number[];
   ti: number;
   tt: number;
 }
@@ -69,70 +58,65 @@ export function weekOf(ms: number): string {
   return new Date(day - sinceMonday * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** Accumulates the rollup deltas of the events a batch inserted. */
+/** Columns of usage_rollup_pending, in COPY order. */
+export const PENDING_COLUMNS = [
+  'hour',
+  'tenant_id',
+  'event_type',
+  'actor_id',
+  'feature',
+  'tool',
+  'capability',
+  'provider',
+  'outcome',
+  'events',
+  'count_sum',
+  'estimated',
+  'latency_weight',
+  'latency_sum',
+  'latency_buckets',
+  'tokens_input',
+  'tokens_output',
+] as const;
+
+/** Accumulates the hourly rollup deltas of the events a batch inserted. */
 export class RollupDeltas {
   private readonly rows = new Map<string, Delta>();
 
-  /** Adds one inserted activity event to the three grains. */
+  /** Adds one inserted activity event. */
   add(e: Event): void {
     const u = e.usage;
     const n = u?.count ?? 1;
     const w = n / (u?.sample_rate ?? 1);
     const latency = u?.latency_ms;
-    const ti = u?.tokens?.input ?? 0;
-    const tt = u?.tokens?.output ?? 0;
     const ms = Date.parse(e.occurred_at);
     const hour = new Date(Math.floor(ms / HOUR_MS) * HOUR_MS).toISOString();
-    const day = hour.slice(0, 10);
-    const week = weekOf(ms);
-    const f = u?.feature ?? '';
-    const tl = u?.tool ?? '';
-    const c = u?.capability ?? '';
-    const p = u?.provider ?? '';
-    const o = outcomeOf(e);
-    // JSON keys: no separator a value could contain can make two groups collide.
-    const t = e.tenant.id;
-    for (const [g, b, key] of [
-      ['h', hour, JSON.stringify(['h', t, hour, e.action, e.actor.id, f, tl, c, p, o])],
-      ['d', day, JSON.stringify(['d', t, day, e.action, e.actor.id, f, tl, c, p, o])],
-      ['a', day, JSON.stringify(['a', t, day, e.action, e.actor.id])],
-      ['w', week, JSON.stringify(['w', t, week, e.action, e.actor.id])],
-    ] as const) {
-      let r = this.rows.get(key);
-      if (!r) {
-        const coarse = g === 'a' || g === 'w';
-        r = {
-          g,
-          b,
-          t: e.tenant.id,
-          e: e.action,
-          a: e.actor.id,
-          f: coarse ? '' : f,
-          tl: coarse ? '' : tl,
-          c: coarse ? '' : c,
-          p: coarse ? '' : p,
-          o: coarse ? '' : o,
-          n: 0,
-          cs: 0,
-          es: 0,
-          lw: 0,
-          ls: 0,
-          lb: coarse ? null : new Array<number>(LATENCY_BUCKETS).fill(0),
-          ti: 0,
-          tt: 0,
-        };
-        this.rows.set(key, r);
-      }
-      r.n += 1;
-      r.cs += n;
-      r.es += w;
-      r.ti += ti;
-      r.tt += tt;
-      if (latency !== undefined && r.lb) {
-        r.lw += w;
-        r.ls += w * latency;
-        r.lb[latencyBucket(latency)]! += w;
-      }
+    // The key columns as a COPY line prefix: tab-separated escaped fields cannot collide.
+    const line = `${hour}\t${copyText(e.tenant.id)}\t${copyText(e.action)}\t${copyText(e.actor.id)}\t${copyText(u?.feature ?? '')}\t${copyText(u?.tool ?? '')}\t${copyText(u?.capability ?? '')}\t${copyText(u?.provider ?? '')}\t${outcomeOf(e)}`;
+    let r = this.rows.get(line);
+    if (!r) {
+      r = {
+        line,
+        n: 0,
+        cs: 0,
+        es: 0,
+        lw: 0,
+        ls: 0,
+        lb: new Array<number>(LATENCY_BUCKETS).fill(0),
+        ti: 0,
+        tt: 0,
+      };
+      this.rows.set(line, r);
+    }
+    r.n += 1;
+    r.cs += n;
+    r.es += w;
+    r.ti += u?.tokens?.input ?? 0;
+    r.tt += u?.tokens?.output ?? 0;
+    if (latency !== undefined) {
+      r.lw += w;
+      r.ls += w * latency;
+      r.lb[latencyBucket(latency)]! += w;
     }
   }
 
@@ -141,64 +125,89 @@ export class RollupDeltas {
     return this.rows.size;
   }
 
-  /** The deltas as one JSON parameter, in a stable order (the lock order). */
-  toJson(): string {
-    const keys = [...this.rows.keys()].sort();
-    return JSON.stringify(keys.map((k) => this.rows.get(k)));
+  /** The deltas as COPY text rows of `usage_rollup_pending` (PENDING_COLUMNS). */
+  toCopy(): string {
+    let out = '';
+    for (const r of this.rows.values())
+      out += `${r.line}\t${r.n}\t${r.cs}\t${r.es}\t${r.lw}\t${r.ls}\t{${r.lb.join(',')}}\t${r.ti}\t${r.tt}\n`;
+    return out;
   }
 }
 
-const FINE_KEY = 'tenant_id, BUCKET, event_type, actor_id, feature, tool, capability, provider, outcome';
+const FINE = 'event_type, actor_id, feature, tool, capability, provider, outcome';
+const SUM_BUCKETS = `ARRAY[${Array.from({ length: LATENCY_BUCKETS }, (_, i) => `sum(latency_buckets[${i + 1}])`).join(', ')}]`;
+const SUMS = `sum(events)::bigint AS events, sum(count_sum) AS count_sum, sum(estimated) AS estimated,
+    sum(tokens_input)::bigint AS tokens_input, sum(tokens_output)::bigint AS tokens_output`;
+const FINE_SUMS = `${SUMS}, sum(latency_weight) AS latency_weight, sum(latency_sum) AS latency_sum,
+    ${SUM_BUCKETS} AS latency_buckets`;
 // Element-wise sum written out: far cheaper per upserted row than calling a SQL function.
 const MERGE_BUCKETS = `ARRAY[${Array.from({ length: LATENCY_BUCKETS }, (_, i) => `r.latency_buckets[${i + 1}] + excluded.latency_buckets[${i + 1}]`).join(', ')}]`;
 const MERGE_COUNTS = `events = r.events + excluded.events, count_sum = r.count_sum + excluded.count_sum,
     estimated = r.estimated + excluded.estimated, tokens_input = r.tokens_input + excluded.tokens_input,
     tokens_output = r.tokens_output + excluded.tokens_output`;
+const MERGE_FINE = `${MERGE_COUNTS}, latency_weight = r.latency_weight + excluded.latency_weight,
+    latency_sum = r.latency_sum + excluded.latency_sum, latency_buckets = ${MERGE_BUCKETS}`;
+const MEASURES = 'events, count_sum, estimated, tokens_input, tokens_output';
+const FINE_MEASURES = `${MEASURES}, latency_weight, latency_sum, latency_buckets`;
 
-function fine(table: string, bucket: string, cast: string, grain: string): string {
-  const key = FINE_KEY.replace('BUCKET', bucket);
-  return `INSERT INTO ${table} AS r (${key}, events, count_sum, estimated, latency_weight, latency_sum, latency_buckets, tokens_input, tokens_output)
-  SELECT t, b::${cast}, e, a, f, tl, c, p, o, n, cs, es, lw, ls, lb, ti, tt FROM d WHERE g = '${grain}'
-  ON CONFLICT (${key}) DO UPDATE SET ${MERGE_COUNTS},
-    latency_weight = r.latency_weight + excluded.latency_weight, latency_sum = r.latency_sum + excluded.latency_sum,
-    latency_buckets = ${MERGE_BUCKETS}
-  RETURNING 1`;
-}
+/** Advisory lock key serialising folds (other keys: migrations.ts, partitions.ts). */
+export const FOLD_LOCK = 0x6c6c_0003;
 
-/** Upserts the deltas of `RollupDeltas.toJson()` (parameter $1) into the four rollup tables. */
-export const UPSERT_ROLLUPS = `WITH d AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(g text, b text, t text, e text, a text, f text, tl text, c text,
-    p text, o text, n bigint, cs double precision, es double precision, lw double precision, ls double precision,
-    lb double precision[], ti bigint, tt bigint)
+/**
+ * Moves every pending delta into the four rollup tables; run in a transaction holding
+ * FOLD_LOCK. The DELETE sees a snapshot: rows appended by batches committing meanwhile stay
+ * for the next fold, and rows it deletes are folded exactly once. Keys are grouped first (ON
+ * CONFLICT may touch a row once per statement) and upserted in key order. Returns the number
+ * of pending rows folded.
+ */
+export const FOLD_PENDING = `WITH gone AS (
+  DELETE FROM usage_rollup_pending RETURNING *
+), h AS (
+  SELECT tenant_id, hour, ${FINE}, ${FINE_SUMS} FROM gone GROUP BY tenant_id, hour, ${FINE}
+), d AS (
+  SELECT tenant_id, (hour AT TIME ZONE 'UTC')::date AS day, ${FINE}, ${FINE_SUMS} FROM h
+  GROUP BY tenant_id, day, ${FINE}
+), a AS (
+  SELECT tenant_id, day, event_type, actor_id, ${SUMS} FROM d GROUP BY tenant_id, day, event_type, actor_id
 ), hourly AS (
-  ${fine('usage_rollup_hourly', 'hour', 'timestamptz', 'h')}
+  INSERT INTO usage_rollup_hourly AS r (tenant_id, hour, ${FINE}, ${FINE_MEASURES})
+  SELECT tenant_id, hour, ${FINE}, ${FINE_MEASURES} FROM h ORDER BY tenant_id, hour, ${FINE}
+  ON CONFLICT (tenant_id, hour, ${FINE}) DO UPDATE SET ${MERGE_FINE}
+  RETURNING 1
 ), daily AS (
-  ${fine('usage_rollup_daily', 'day', 'date', 'd')}
+  INSERT INTO usage_rollup_daily AS r (tenant_id, day, ${FINE}, ${FINE_MEASURES})
+  SELECT tenant_id, day, ${FINE}, ${FINE_MEASURES} FROM d ORDER BY tenant_id, day, ${FINE}
+  ON CONFLICT (tenant_id, day, ${FINE}) DO UPDATE SET ${MERGE_FINE}
+  RETURNING 1
 ), daily_actor AS (
-  INSERT INTO usage_rollup_daily_actor AS r (tenant_id, day, event_type, actor_id, events, count_sum, estimated, tokens_input, tokens_output)
-  SELECT t, b::date, e, a, n, cs, es, ti, tt FROM d WHERE g = 'a'
+  INSERT INTO usage_rollup_daily_actor AS r (tenant_id, day, event_type, actor_id, ${MEASURES})
+  SELECT tenant_id, day, event_type, actor_id, ${MEASURES} FROM a ORDER BY tenant_id, day, event_type, actor_id
   ON CONFLICT (tenant_id, day, event_type, actor_id) DO UPDATE SET ${MERGE_COUNTS}
   RETURNING 1
 ), weekly_actor AS (
-  INSERT INTO usage_rollup_weekly_actor AS r (tenant_id, week, event_type, actor_id, events, count_sum, estimated, tokens_input, tokens_output)
-  SELECT t, b::date, e, a, n, cs, es, ti, tt FROM d WHERE g = 'w'
+  INSERT INTO usage_rollup_weekly_actor AS r (tenant_id, week, event_type, actor_id, ${MEASURES})
+  SELECT tenant_id, date_trunc('week', day::timestamp)::date AS week, event_type, actor_id, ${SUMS} FROM a
+  GROUP BY tenant_id, week, event_type, actor_id ORDER BY tenant_id, week, event_type, actor_id
   ON CONFLICT (tenant_id, week, event_type, actor_id) DO UPDATE SET ${MERGE_COUNTS}
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM hourly)::int + (SELECT count(*) FROM daily)::int + (SELECT count(*) FROM daily_actor)::int
+SELECT (SELECT count(*) FROM gone)::int AS folded, (SELECT count(*) FROM hourly)::int
+  + (SELECT count(*) FROM daily)::int + (SELECT count(*) FROM daily_actor)::int
   + (SELECT count(*) FROM weekly_actor)::int AS upserted`;
 
 /**
  * The raw insert for rows staged in `staging`, returning the ids it inserted. With
- * `dedupeWindowHours` > 0 a row is also skipped when the same id is stored with an occurred_at
- * up to that far away (a producer that re-sent an event id without occurred_at gets a new one
- * at each receipt).
+ * `dedupeWindowHours` > 0 a row whose occurred_at was stamped by the receiver (it equals
+ * recorded_at: the producer sent none) is also skipped when the same id is stored with an
+ * occurred_at up to that far away — such a re-send gets a new occurred_at at each receipt.
+ * Rows carrying the producer's occurred_at need no probe: their replays carry the same one and
+ * collide on the primary key.
  */
 export function insertStatement(staging: string, dedupeWindowHours: number): string {
   const cols = USAGE_COLUMNS.join(', ');
   const window =
     dedupeWindowHours > 0
-      ? `WHERE NOT EXISTS (SELECT 1 FROM usage_events d WHERE d.id = s.id
+      ? `WHERE s.occurred_at <> s.recorded_at OR NOT EXISTS (SELECT 1 FROM usage_events d WHERE d.id = s.id
        AND d.occurred_at >= s.occurred_at - interval '${dedupeWindowHours} hours'
        AND d.occurred_at <= s.occurred_at + interval '${dedupeWindowHours} hours')`
       : '';

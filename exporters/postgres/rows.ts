@@ -33,7 +33,7 @@ const ESCAPES = /[\\\n\r\t]/g;
 const ESCAPED: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** A text value for COPY's text format; `\N` is NULL. */
-function text(v: string | undefined): string {
+export function copyText(v: string | undefined): string {
   if (v === undefined) return '\\N';
   return NEEDS_ESCAPE.test(v) ? v.replace(ESCAPES, (c) => ESCAPED[c]!) : v;
 }
@@ -69,7 +69,7 @@ function metadataOf(e: Event): string {
 /** One usage row as a COPY text line (with its newline). */
 export function usageLine(e: Event, receiver: string): string {
   const u = e.usage;
-  return `${e.event_id}\t${e.occurred_at}\t${e.recorded_at}\t${text(e.tenant.id)}\t${text(e.actor.id)}\t${text(e.action)}\t${text(u?.feature)}\t${text(u?.tool)}\t${text(u?.capability)}\t${text(u?.provider)}\t${text(u?.workspace_id)}\t${num(u?.count ?? 1)}\t${num(u?.latency_ms)}\t${outcomeOf(e)}\t${num(u?.sample_rate ?? 1)}\t${num(u?.tokens?.input)}\t${num(u?.tokens?.output)}\t${text(sourceOf(e, receiver))}\t${text(metadataOf(e))}\n`;
+  return `${e.event_id}\t${e.occurred_at}\t${e.recorded_at}\t${copyText(e.tenant.id)}\t${copyText(e.actor.id)}\t${copyText(e.action)}\t${copyText(u?.feature)}\t${copyText(u?.tool)}\t${copyText(u?.capability)}\t${copyText(u?.provider)}\t${copyText(u?.workspace_id)}\t${num(u?.count ?? 1)}\t${num(u?.latency_ms)}\t${outcomeOf(e)}\t${num(u?.sample_rate ?? 1)}\t${num(u?.tokens?.input)}\t${num(u?.tokens?.output)}\t${copyText(sourceOf(e, receiver))}\t${copyText(metadataOf(e))}\n`;
 }
 
 /** One audit index row, for jsonb_to_recordset. */

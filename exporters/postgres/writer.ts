@@ -2,13 +2,13 @@ import type { Event } from '../../pipeline/event.ts';
 import type { Database, Session } from './database.ts';
 import { classify, isMissingPartition, sqlState } from './failures.ts';
 import { type Partitions, startOfUtcDay } from './partitions.ts';
-import { insertStatement, RollupDeltas, UPSERT_ROLLUPS } from './rollups.ts';
+import { insertStatement, PENDING_COLUMNS, RollupDeltas } from './rollups.ts';
 import { auditRow, USAGE_COLUMNS, usageLine } from './rows.ts';
 
 /**
  * Writes batches exactly once. Per chunk, in one transaction: COPY the activity events into a
- * per-connection temp staging table, insert them skipping stored ids, fold exactly the
- * inserted ones into the rollups (rollups.ts), and index the audit events; then COMMIT. Nothing is acknowledged before COMMIT returns, and a
+ * per-connection temp staging table, insert them skipping stored ids, append the rollup deltas
+ * of exactly the inserted ones to usage_rollup_pending (rollups.ts), and index the audit events; then COMMIT. Nothing is acknowledged before COMMIT returns, and a
  * replay after any crash inserts nothing twice. A data error that can never succeed is
  * narrowed down by halving the chunk until the offending events are alone; those go to
  * `dead_letters` with the database's reason, the rest is written.
@@ -48,6 +48,9 @@ export interface WriteOutcome {
 const STAGING = 'ledgerline_usage_staging';
 const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (LIKE usage_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`;
 const COPY_TARGET = `${STAGING} (${USAGE_COLUMNS.join(', ')})`;
+const DIRECT_TARGET = `usage_events (${USAGE_COLUMNS.join(', ')})`;
+const UNIQUE_VIOLATION = '23505';
+const PENDING_TARGET = `usage_rollup_pending (${PENDING_COLUMNS.join(', ')})`;
 const AUDIT_INSERT = `INSERT INTO audit_events (event_id, tenant_id, actor_id, occurred_at, recorded_at, action, result, entity_type, entity_id)
 SELECT event_id, tenant_id, actor_id, occurred_at, recorded_at, action, result, entity_type, entity_id
 FROM jsonb_to_recordset($1::jsonb) AS x(event_id uuid, tenant_id text, actor_id text, occurred_at timestamptz,
@@ -65,6 +68,8 @@ const DAY_MS = 86_400_000;
 
 /** The batch writer of one exporter. */
 export class BatchWriter {
+  /** Rollup delta rows this writer appended (committed or not) since the counter was last reset. */
+  pendingRows = 0;
   private readonly staged = new WeakSet<object>();
   private readonly insert: string;
   private readonly db: Database;
@@ -194,21 +199,19 @@ export class BatchWriter {
     await s.query('BEGIN');
     try {
       if (text !== '') {
-        await s.copyFrom(COPY_TARGET, text);
-        await this.hooks.afterStage?.();
-        if (this.options.dedupeWindowHours > 0) await s.query(PROBE_BY_INDEX);
-        const ids = (await s.query<{ id: string }>(this.insert)).rows;
-        inserted = ids.length;
+        const ids = await this.insertUsage(s, text, usage);
+        inserted = ids === 'all' ? usage.length : ids.length;
         if (inserted > 0) {
           // Only what this transaction inserted enters the rollups: replays add nothing.
           const deltas = new RollupDeltas();
           if (inserted === usage.length) {
             for (const e of usage) deltas.add(e);
           } else {
-            const fresh = new Set(ids.map((r) => r.id));
+            const fresh = new Set(ids);
             for (const e of usage) if (fresh.delete(e.event_id.toLowerCase())) deltas.add(e);
           }
-          await s.query(UPSERT_ROLLUPS, [deltas.toJson()]);
+          await s.copyFrom(PENDING_TARGET, deltas.toCopy());
+          this.pendingRows += deltas.size;
         }
       }
       if (audit.length > 0) await s.query(AUDIT_INSERT, [JSON.stringify(audit)]);
@@ -218,6 +221,35 @@ export class BatchWriter {
       throw err;
     }
     return { inserted, audited: audit.length };
+  }
+
+  /**
+   * Inserts the usage rows of a chunk (inside the open transaction) and returns the ids it
+   * inserted, or 'all'. Fast path: COPY straight into usage_events under a savepoint — when
+   * none of the rows is stored yet (the common case: replays are rare) that is all the raw
+   * work, as cheap as a plain COPY. A unique violation (some row is a replay) rolls back to
+   * the savepoint and takes the exact path: COPY into staging, then INSERT … ON CONFLICT DO
+   * NOTHING RETURNING id. Rows whose occurred_at the receiver stamped always take the exact
+   * path while the dedupe window is on, since only its probe can recognise their re-sends.
+   */
+  private async insertUsage(s: Session, text: string, usage: readonly Event[]): Promise<string[] | 'all'> {
+    const probe = this.options.dedupeWindowHours > 0 && usage.some((e) => e.occurred_at === e.recorded_at);
+    if (!probe) {
+      await s.query('SAVEPOINT direct_copy');
+      try {
+        await s.copyFrom(DIRECT_TARGET, text);
+        await this.hooks.afterStage?.();
+        await s.query('RELEASE SAVEPOINT direct_copy');
+        return 'all';
+      } catch (err) {
+        if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
+        await s.query('ROLLBACK TO SAVEPOINT direct_copy');
+      }
+    }
+    await s.copyFrom(COPY_TARGET, text);
+    await this.hooks.afterStage?.();
+    if (this.options.dedupeWindowHours > 0) await s.query(PROBE_BY_INDEX);
+    return (await s.query<{ id: string }>(this.insert)).rows.map((r) => r.id);
   }
 
   private async deadLetter(dead: DeadLetter[]): Promise<void> {

@@ -14,10 +14,22 @@ export const TEMP_MARKER = '.tmp-';
 /** Directories whose entries a batch of writes changed; fsync them before acknowledging. */
 export class DirtyDirs {
   readonly dirs = new Set<string>();
+  private readonly existing: Set<string> | undefined;
+
+  /**
+   * `existing`: directories a caller knows exist (kept across its batches of writes), so that
+   * their mkdir, one thread-pool round trip per file written, is skipped. The caller clears it
+   * whenever it may be wrong (after a failed write, or when it removes a directory).
+   */
+  constructor(existing?: Set<string>) {
+    this.existing = existing;
+  }
 
   /** Creates `dir` (and parents) and remembers each new directory's parent as dirty. */
   async ensure(dir: string): Promise<void> {
+    if (this.existing?.has(dir)) return;
     const first = await mkdir(dir, { recursive: true });
+    this.existing?.add(dir);
     if (first === undefined) return;
     for (let d = dir; ; d = dirname(d)) {
       this.dirs.add(dirname(d));

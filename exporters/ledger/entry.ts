@@ -1,5 +1,5 @@
 import { hash as digest } from 'node:crypto';
-import { canonicalize } from './jcs.ts';
+import { canonicalize, memberOrder } from './jcs.ts';
 
 /**
  * A ledger entry: the RFC 8785 canonical JSON of the full envelope with `integrity` set.
@@ -16,23 +16,73 @@ export interface BuiltEntry {
   hash: string;
 }
 
+/** An entry with its RFC 6962 leaf hash, SHA-256(0x00 ‖ bytes), as the append path needs both. */
+export interface BuiltLeaf extends BuiltEntry {
+  leaf: Buffer;
+}
+
+// Scratch space the canonical form (without integrity) is encoded into once: it is hashed from
+// there, and the entry is assembled from its two halves with the integrity member between.
+// A larger envelope gets a buffer of its own, so one huge event does not stay allocated.
+const scratchSpace = Buffer.allocUnsafeSlow(64 * 1024);
+
+function build(envelope: Record<string, unknown>, prevHash: string, withLeaf: boolean): BuiltLeaf {
+  // The members around where `integrity` sorts, canonicalised once; the hash covers both halves.
+  const { order, quoted } = memberOrder(Object.keys(envelope));
+  let before = '';
+  let after = '';
+  for (let i = 0; i < order.length; i++) {
+    const name = order[i]!;
+    const v = envelope[name];
+    if (v === undefined || name === 'integrity') continue;
+    const member = quoted[i]! + canonicalize(v);
+    if (name < 'integrity') before = before === '' ? member : `${before},${member}`;
+    else after = after === '' ? member : `${after},${member}`;
+  }
+  // UTF-8 is at most 3 bytes per UTF-16 code unit.
+  const room = 3 * (before.length + after.length) + 8;
+  const scratch = room <= scratchSpace.length ? scratchSpace : Buffer.allocUnsafe(room);
+  scratch[0] = 0x7b; // {
+  const a = 1 + scratch.write(before, 1, 'utf8');
+  let b = a;
+  if (before !== '' && after !== '') scratch[b++] = 0x2c; // ,
+  const afterAt = b;
+  b += scratch.write(after, b, 'utf8');
+  scratch[b++] = 0x7d; // }
+  const hash = digest('sha256', scratch.subarray(0, b), 'hex');
+  const integrity = `"integrity":{"hash":"${hash}","prev_hash":"${prevHash}"}`;
+  // One leading byte for the leaf-hash prefix 0x00, so the leaf is hashed without a copy.
+  const bodyAfter = b - afterAt - 1;
+  const size =
+    a + (before === '' ? 0 : 1) + Buffer.byteLength(integrity) + (bodyAfter > 0 ? 1 : 0) + bodyAfter + 1;
+  const out = Buffer.allocUnsafe(1 + size);
+  out[0] = 0x00;
+  scratch.copy(out, 1, 0, a);
+  let at = 1 + a;
+  if (before !== '') out[at++] = 0x2c;
+  at += out.write(integrity, at, 'utf8');
+  if (bodyAfter > 0) {
+    out[at++] = 0x2c;
+    scratch.copy(out, at, afterAt, afterAt + bodyAfter);
+    at += bodyAfter;
+  }
+  out[at++] = 0x7d;
+  const bytes = out.subarray(1, at);
+  const leaf = withLeaf ? digest('sha256', out.subarray(0, at), 'buffer') : EMPTY;
+  return { bytes, hash, leaf };
+}
+
+const EMPTY = Buffer.alloc(0);
+
 /** Builds the entry of an envelope chained after `prevHash`. Members are canonicalised once. */
 export function buildEntry(envelope: Record<string, unknown>, prevHash: string): BuiltEntry {
-  const keys = Object.keys(envelope).filter((k) => k !== 'integrity' && envelope[k] !== undefined);
-  keys.push('integrity');
-  keys.sort();
-  const members: string[] = [];
-  let at = -1;
-  for (const k of keys) {
-    if (k === 'integrity') at = members.length;
-    else members.push(`${canonicalize(k)}:${canonicalize(envelope[k])}`);
-  }
-  const before = members.slice(0, at).join(',');
-  const after = members.slice(at).join(',');
-  const sep = (a: string, b: string) => (a && b ? `${a},${b}` : a || b);
-  const hash = digest('sha256', `{${sep(before, after)}}`, 'hex');
-  const integrity = `"integrity":{"hash":"${hash}","prev_hash":"${prevHash}"}`;
-  return { bytes: Buffer.from(`{${sep(sep(before, integrity), after)}}`, 'utf8'), hash };
+  const { bytes, hash } = build(envelope, prevHash, false);
+  return { bytes, hash };
+}
+
+/** `buildEntry` plus the entry's leaf hash: the append path's one call per event. */
+export function buildLeaf(envelope: Record<string, unknown>, prevHash: string): BuiltLeaf {
+  return build(envelope, prevHash, true);
 }
 
 /** What checking one stored entry found. */

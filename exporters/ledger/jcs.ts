@@ -60,19 +60,56 @@ function array(values: unknown[]): string {
   return `${out}]`;
 }
 
+/**
+ * Members of an object in canonical order, with their quoted names. Objects of one shape (the
+ * same names in the same enumeration order) share it, so the sort and the name quoting are done
+ * once per shape rather than once per object: the ledger canonicalises every event, and events
+ * come in a handful of shapes.
+ */
+export interface MemberOrder {
+  /** Names as `Object.keys` listed them: the cache key. */
+  readonly names: readonly string[];
+  /** Names in RFC 8785 order (UTF-16 code units, §3.2.3). */
+  readonly order: readonly string[];
+  /** `"name":` for each of `order`. */
+  readonly quoted: readonly string[];
+}
+
+// Per name count, the most recent shapes; bounded, so free-form input cannot grow it.
+const SHAPES_PER_COUNT = 16;
+const shapes = new Map<number, MemberOrder[]>();
+
+/** The canonical member order of an object whose own enumerable names are `names`. */
+export function memberOrder(names: string[]): MemberOrder {
+  const n = names.length;
+  let list = shapes.get(n);
+  if (list) {
+    search: for (const s of list) {
+      for (let i = 0; i < n; i++) if (s.names[i] !== names[i]) continue search;
+      return s;
+    }
+  } else {
+    list = [];
+    shapes.set(n, list);
+  }
+  // Default sort compares UTF-16 code units, exactly the order RFC 8785 §3.2.3 asks for.
+  const order = names.slice().sort();
+  const shape: MemberOrder = { names, order, quoted: order.map((k) => `${string(k)}:`) };
+  if (list.length >= SHAPES_PER_COUNT) list.shift();
+  list.push(shape);
+  return shape;
+}
+
 function object(obj: Record<string, unknown>): string {
   if (typeof (obj as { toJSON?: unknown }).toJSON === 'function')
     return write((obj as { toJSON(): unknown }).toJSON());
-  // Default sort compares UTF-16 code units, exactly the order RFC 8785 §3.2.3 asks for.
-  const keys = Object.keys(obj).sort();
+  const { order, quoted } = memberOrder(Object.keys(obj));
   let out = '{';
-  let first = true;
-  for (const key of keys) {
-    const v = obj[key];
+  for (let i = 0; i < order.length; i++) {
+    const v = obj[order[i]!];
     if (v === undefined) continue;
-    if (!first) out += ',';
-    first = false;
-    out += `${string(key)}:${write(v)}`;
+    if (out.length > 1) out += ',';
+    out += quoted[i]! + write(v);
   }
   return `${out}}`;
 }

@@ -130,6 +130,26 @@ describe('tenant log', () => {
     expect(r[1]).toEqual({ index: 0, duplicate: false });
   });
 
+  it('fails the group that cannot be built, then recovers and keeps one chain', async () => {
+    const log = await openLog();
+    expect((await log.append(envelopes(300))).every((r) => 'index' in r && !r.duplicate)).toBe(true);
+    const bad = envelopes(2, 300);
+    // NaN is not a JSON number: building the group throws after the first event took an index.
+    await expect(log.append([bad[0]!, { ...bad[1]!, metadata: { n: Number.NaN } }])).rejects.toThrow(
+      /JSON number/,
+    );
+    const r = await log.append(envelopes(20, 400));
+    expect(r.map((x) => ('index' in x ? x.index : -1))).toEqual(
+      Array.from({ length: 20 }, (_, i) => 300 + i),
+    );
+    // The failed group's good event was never written: appending it again is new, not a replay.
+    expect(log.indexOf(bad[0]!.event_id)).toBeUndefined();
+    expect(await log.append([bad[0]!])).toEqual([{ index: 320, duplicate: false }]);
+    await log.close();
+    const verdict = verifyLog(log.dir, { origin: log.origin, verifiers: [keys.verifier] });
+    expect(verdict).toMatchObject({ ok: true, size: 321 });
+  });
+
   it('leaves no temp files behind', async () => {
     const log = await openLog();
     await log.append(envelopes(20));

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { DirtyDirs, writeAtomic } from './atomic-write.ts';
 import { signCheckpoint } from './checkpoint.ts';
-import { buildEntry, GENESIS_HASH } from './entry.ts';
-import { CompactRange, type Hash, leafHash, type NodeReader } from './merkle.ts';
+import { buildLeaf, GENESIS_HASH } from './entry.ts';
+import { CompactRange, type Hash, type NodeReader } from './merkle.ts';
 import type { NoteSigner } from './note.ts';
 import { LedgerDamagedError, recoverLog } from './recovery.ts';
 import {
@@ -65,6 +65,8 @@ export class TenantLog {
   /** Hashes of the partial tile at each level. */
   private partial: Hash[][] = [];
   private readonly ids = new Map<string, number>();
+  /** Directories this log has created or seen (see DirtyDirs); cleared by recovery. */
+  private readonly dirs = new Set<string>();
   private queue: Pending[] = [];
   private writing: Promise<void> | undefined;
   private checkpointing: Promise<void> | undefined;
@@ -173,14 +175,14 @@ export class TenantLog {
           results.push({ index: known, duplicate: true });
           continue;
         }
-        const entry = buildEntry(envelope, lastHash);
+        const entry = buildLeaf(envelope, lastHash);
         if (entry.bytes.length > MAX_ENTRY_BYTES) {
           results.push({
             error: `the canonical entry is ${entry.bytes.length} bytes; the ledger holds at most ${MAX_ENTRY_BYTES}`,
           });
           continue;
         }
-        const leaf = leafHash(entry.bytes);
+        const leaf = entry.leaf;
         bundle.push(entry.bytes);
         size++;
         lastHash = entry.hash;
@@ -213,7 +215,7 @@ export class TenantLog {
           writes.push({ ref: { level, n, width: tile.length }, data: Buffer.concat(tile) });
         }
       }
-      const dirty = new DirtyDirs();
+      const dirty = new DirtyDirs(this.dirs);
       await Promise.all(
         writes.map((w) => writeAtomic(join(this.dir, tilePath(w.ref)), w.data, dirty, 0o444)),
       );
@@ -222,7 +224,11 @@ export class TenantLog {
       await Promise.all(
         writes
           .filter((w) => w.ref.width === TILE_WIDTH)
-          .map((w) => rm(join(this.dir, `${tilePath(w.ref)}.p`), { recursive: true, force: true })),
+          .map((w) => {
+            const partials = join(this.dir, `${tilePath(w.ref)}.p`);
+            this.dirs.delete(partials);
+            return rm(partials, { recursive: true, force: true });
+          }),
       );
     }
 
@@ -293,6 +299,7 @@ export class TenantLog {
     this.lastHash = r.lastHash;
     this.checkpointSize = r.checkpointSize;
     this.ids.clear();
+    this.dirs.clear();
     for (const [id, index] of r.ids) this.ids.set(id, index);
   }
 }

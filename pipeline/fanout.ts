@@ -1,4 +1,4 @@
-import type { Consumer, EventBatch } from './component.ts';
+import { type Consumer, type EventBatch, withEvents } from './component.ts';
 import { PipelineError } from './errors.ts';
 import type { ExporterQueue } from './queue.ts';
 
@@ -14,7 +14,8 @@ export class FanOut implements Consumer {
     this.queues = queues;
   }
 
-  async consume(batch: EventBatch): Promise<void> {
+  async consume(input: EventBatch): Promise<void> {
+    const batch = ownTenantOnly(input);
     const n = batch.events.length;
     if (n === 0) return;
     for (let i = 0; i < this.queues.length; i++) {
@@ -33,4 +34,26 @@ export class FanOut implements Consumer {
     if (this.queues.length === 1) return this.queues[0]!.submit(batch);
     await Promise.all(this.queues.map((q) => q.submit(batch)));
   }
+}
+
+/**
+ * The last guard before any sink: an event may only be written under the caller's own tenant,
+ * or a tenant a service credential acts for. tenant_validation rejects such events earlier
+ * (and audits the attempt); this holds even in a pipeline configured without it.
+ */
+function ownTenantOnly(batch: EventBatch): EventBatch {
+  const { auth, events } = batch;
+  const mayActFor = (id: string) => auth.roles.has('service') && auth.actsFor.has(id);
+  let kept: EventBatch['events'] | undefined;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const ok = e.tenant.id === auth.tenantId || mayActFor(e.tenant.id);
+    if (ok) {
+      kept?.push(e);
+      continue;
+    }
+    kept ??= events.slice(0, i);
+    batch.report.reject(e, 'tenant_rejected', `tenant "${e.tenant.id}" is not the caller's tenant`);
+  }
+  return kept ? withEvents(batch, kept) : batch;
 }

@@ -103,6 +103,7 @@ describe('ApiServer', () => {
       name: 'a b',
       '*': 'x/y.json',
     });
+    expect((await fetch(`${base}/files/%E0/x`)).status).toBe(400);
     expect((await raw('/echo', Buffer.from('ok'), auth)).status).toBe(200);
   });
 });

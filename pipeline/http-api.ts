@@ -162,7 +162,7 @@ export class ApiServer {
       let ok = true;
       for (let i = 0; i < c.segments.length && ok; i++) {
         const s = c.segments[i]!;
-        if (s.startsWith(':')) params[s.slice(1)] = decodeURIComponent(parts[i]!);
+        if (s.startsWith(':')) params[s.slice(1)] = decodePart(parts[i]!);
         else ok = s === parts[i];
       }
       if (!ok) continue;
@@ -213,6 +213,15 @@ export class ApiServer {
         this.options.logger.error({ err: e, code: e.code }, 'request failed');
     }
     send(req, res, answer);
+  }
+}
+
+/** A path segment, percent-decoded; a malformed escape is the client's error, not ours. */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new PipelineError('invalid_request', `malformed percent-escape in the path segment "${part}"`);
   }
 }
 

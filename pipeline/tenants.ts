@@ -92,9 +92,20 @@ export class TenantRegistry {
   private readonly byKey = new Map<string, AuthContext>();
 
   constructor(tenants: readonly TenantConfig[]) {
+    const seen = new Set<string>();
     const map = new Map<string, TenantConfig>();
     for (const t of tenants) {
-      map.set(t.id, t);
+      // One tenant may have several entries (an ordinary and an admin token): it is active
+      // while any of them is, so suspending one credential does not suspend the tenant.
+      if (t.active || !map.has(t.id)) map.set(t.id, t);
+      for (const key of t.keys) {
+        if (this.byKey.has(key) || seen.has(key)) {
+          throw new Error(
+            `tenants: key ${key.slice(0, 15)}… is configured twice; each token must belong to one entry`,
+          );
+        }
+        seen.add(key);
+      }
       if (!t.active) continue;
       const ctx = (key: string): AuthContext => ({
         tenantId: t.id,

@@ -51,7 +51,7 @@ export class KafkaExporter implements ConsumerComponent {
     for (const e of batch.events) {
       const tenant = e.tenant.id;
       // Workers trust the tenant header: never forward an event its sender may not write.
-      if (tenant !== auth.tenantId && !auth.actsFor.has(tenant)) {
+      if (tenant !== auth.tenantId && !(auth.roles.has('service') && auth.actsFor.has(tenant))) {
         batch.report.reject(e, 'tenant_rejected', `the sender may not write events of tenant ${tenant}`);
         continue;
       }

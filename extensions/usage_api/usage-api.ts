@@ -5,6 +5,14 @@ import type { ApiRequest, ApiResponse, Route } from '../../pipeline/http-api.ts'
 import type { UsageApiConfig } from './config.ts';
 
 /**
+ * A map keyed by stored data (event types, actor ids): without a prototype, so a key such as
+ * `constructor` or `__proto__` is just a key and can never reach Object.prototype.
+ */
+function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/**
  * Seed 001's usage endpoints. Every route needs an admin token (ApiServer answers 401/403)
  * and reads only the caller's tenant. `days=N` is today (UTC, so far) and the N − 1 days
  * before it, answered from daily rollups. `measure` picks the number reported:
@@ -64,7 +72,7 @@ export class UsageApi implements Extension {
       route(name, async (req, store, days) => {
         const m = measure(req);
         const rows = await store.actorTotals(tenantOf(req), days, types());
-        const out: Record<string, number> = {};
+        const out: Record<string, number> = dict();
         for (const r of rows) out[r.actor_id] = (out[r.actor_id] ?? 0) + r[m];
         for (const k of Object.keys(out)) out[k] = present(out[k]!, m);
         return { [name]: out, measure: m };
@@ -72,9 +80,9 @@ export class UsageApi implements Extension {
     return [
       route('summary', async (req, store, days) => {
         const m = measure(req);
-        const summary: Record<string, Record<string, number>> = {};
+        const summary: Record<string, Record<string, number>> = dict();
         for (const r of await store.actorTotals(tenantOf(req), days)) {
-          const users = summary[r.event_type] ?? {};
+          const users = summary[r.event_type] ?? dict<number>();
           users[r.actor_id] = present(r[m], m);
           summary[r.event_type] = users;
         }
@@ -84,7 +92,7 @@ export class UsageApi implements Extension {
       byUser('queries', () => this.config.query_event_types),
       byUser('dashboards', () => this.config.dashboard_event_types),
       route('llm-tokens', async (req, store, days) => {
-        const tokens: Record<string, { input: number; output: number; total: number }> = {};
+        const tokens: Record<string, { input: number; output: number; total: number }> = dict();
         for (const r of await store.actorTotals(tenantOf(req), days)) {
           if (r.tokens_input === 0 && r.tokens_output === 0) continue;
           const t = tokens[r.actor_id] ?? { input: 0, output: 0, total: 0 };
@@ -96,7 +104,7 @@ export class UsageApi implements Extension {
         return { llm_tokens: tokens };
       }),
       route('latency', async (req, store, days) => {
-        const latency: Record<string, unknown> = {};
+        const latency: Record<string, unknown> = dict();
         for (const l of await store.latency(tenantOf(req), days)) {
           latency[l.event_type] = {
             mean_ms: l.mean_ms,

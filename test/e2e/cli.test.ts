@@ -145,9 +145,13 @@ describe('ledgerline run', () => {
       usage: { count: 1, sample_rate: 1, outcome: 'ok' },
     });
 
-    // The server is still up after all of that.
+    // The server is still up after all of that; a tenant writes only under its own id, even
+    // in a pipeline without tenant_validation (the fan-out's guard).
+    const foreign = await postJson(`${base}/api/v1/events`, envelope(), GLOBEX);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.code).toBe('tenant_rejected');
     expect(
-      (await postJson(`${base}/api/v1/events`, envelope(), GLOBEX.replace('globex', 'globex'))).status,
+      (await postJson(`${base}/api/v1/events`, envelope({ tenant: { id: 'globex' } }), GLOBEX)).status,
     ).toBe(202);
     expect(await app.stop()).toBe(0);
     expect(app.logs()).toContain('"msg":"stopped"');

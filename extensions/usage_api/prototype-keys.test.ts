@@ -61,7 +61,11 @@ describe('usage API with hostile keys', () => {
     const summary = await call('summary');
     expect(summary.summary.constructor).toEqual({ keys: 2 });
     const tokens = await call('llm-tokens');
-    expect(tokens.llm_tokens.__proto__).toEqual({ input: 5, output: 7, total: 12 });
+    expect(Object.getOwnPropertyDescriptor(tokens.llm_tokens, '__proto__')?.value).toEqual({
+      input: 5,
+      output: 7,
+      total: 12,
+    });
     expect(typeof Object.keys).toBe('function');
     expect(({} as Record<string, unknown>).input).toBeUndefined();
     await api.shutdown();

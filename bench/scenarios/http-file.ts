@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { hashToken } from '../../pipeline/tenants.ts';
 import { startLedgerline } from '../../test/harness/ledgerline.ts';
+import { jsonPoster } from '../http-post.ts';
 import { Latencies, options, report } from '../stats.ts';
 
 /**
@@ -41,32 +41,8 @@ const event = {
   usage: { feature: 'dashboards', tool: 'viewer', latency_ms: 42, outcome: 'ok' },
 };
 const body = Buffer.from(JSON.stringify(Array.from({ length: opts.batch }, () => event)));
-const agent = new Agent({ keepAlive: true, maxSockets: opts.clients });
-
-function post(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/api/v1/events',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${TOKEN}`,
-          'content-length': body.length,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const poster = jsonPoster({ port, path: '/api/v1/events', token: TOKEN, body, clients: opts.clients });
+const post = poster.post;
 
 const latencies = new Latencies();
 let events = 0;
@@ -89,7 +65,7 @@ async function client(): Promise<void> {
 }
 
 await Promise.all(Array.from({ length: opts.clients }, client));
-agent.destroy();
+poster.close();
 await app.stop();
 const written = readFileSync(join(app.dir, 'data', 'events.ndjson'), 'utf8').split('\n').length - 1;
 report('http-file', {

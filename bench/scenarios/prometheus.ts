@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -14,6 +14,7 @@ import { createTelemetry } from '../../pipeline/telemetry.ts';
 import { hashToken, TenantRegistry } from '../../pipeline/tenants.ts';
 import { testBatch, testEvent, testHost } from '../../pipeline/testing.ts';
 import { startLedgerline } from '../../test/harness/ledgerline.ts';
+import { jsonPoster } from '../http-post.ts';
 import { Latencies, options, report } from '../stats.ts';
 
 /**
@@ -147,30 +148,8 @@ service:
     usage: { feature: 'nl2sql', tool: 'warehouse', latency_ms: 42, outcome: 'ok', sample_rate: 0.5 },
   };
   const body = Buffer.from(JSON.stringify(Array.from({ length: opts.httpBatch }, () => event)));
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.clients });
-  const post = () =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/api/v1/events',
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${token}`,
-            'content-length': body.length,
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const poster = jsonPoster({ port, path: '/api/v1/events', token, body, clients: opts.clients });
+  const post = poster.post;
   const lat = new Latencies();
   let events = 0;
   let measuring = false;
@@ -194,7 +173,7 @@ service:
   );
   clearTimeout(warm);
   const cpu = cpuMs(app.process.pid!) - cpuStart;
-  agent.destroy();
+  poster.close();
   await app.stop();
   return {
     eventsPerS: Math.round(events / opts.duration),

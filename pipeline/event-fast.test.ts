@@ -186,6 +186,18 @@ describe('fast event validation', () => {
     expect(fastAccepted).toBeGreaterThan(1_000);
   });
 
+  it('never takes an empty occurred_at for the remembered timestamp (CI counterexample)', () => {
+    const now = new Date();
+    const base = {
+      event_type: 'activity',
+      actor: { type: 'user', id: 'u' },
+      tenant: { id: 't' },
+      action: 'a',
+    };
+    expect(fastParseEvent({ ...base, occurred_at: '' }, now, now.toISOString())).toBeUndefined();
+    expect(parseEvent({ ...base, occurred_at: '' }, now).ok).toBe(false);
+  });
+
   it('takes the fast path for an ordinary event', () => {
     const now = new Date();
     const e = fastParseEvent(

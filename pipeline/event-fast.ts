@@ -193,7 +193,7 @@ function usage(v: unknown): Obj | undefined {
 
 // Producers often stamp a whole batch with one time, and OTLP mapping produces the same
 // string for records of one millisecond: one remembered answer skips the regex and the Date.
-let lastTimeIn = '';
+let lastTimeIn: string | undefined;
 let lastTimeOut = '';
 
 const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

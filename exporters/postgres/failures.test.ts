@@ -18,6 +18,9 @@ describe('failure classification', () => {
     }
     expect(toExportError(pgError('57014')).code).toBe('timeout');
     expect(toExportError(pgError('ECONNRESET')).retryable).toBe(true);
+    // Five upper-case letters like a SQLSTATE, but Node's: the server went away mid-COPY (seen in CI).
+    expect(classify(pgError('EPIPE'))).toBe('retry');
+    expect(toExportError(pgError('EPIPE')).retryable).toBe(true);
   });
 
   it('treats bad bytes, checks and oversized rows as data errors', () => {

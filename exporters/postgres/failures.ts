@@ -31,7 +31,8 @@ const RETRY_MESSAGES =
 /** A SQLSTATE of a database error, when it has one. */
 export function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  // Node's system codes (EPIPE, ECONNRESET) can look like SQLSTATEs; no SQLSTATE class starts with E.
+  return typeof code === 'string' && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code) ? code : undefined;
 }
 
 /** True for "no partition of relation ... found for row": a partition is missing, not bad data. */

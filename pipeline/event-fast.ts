@@ -244,7 +244,7 @@ export function fastParseEvent(input: unknown, now: Date, recorded: string): Eve
   if (input.recorded_at !== undefined && time(input.recorded_at) === undefined) return undefined;
 
   const event: Obj = {
-    event_id: (input.event_id as string | undefined) ?? uuidv7(now.getTime()),
+    event_id: (input.event_id as string | undefined)?.toLowerCase() ?? uuidv7(now.getTime()),
     occurred_at: occurred,
     recorded_at: recorded,
     result: (input.result as string | undefined) ?? 'success',

@@ -173,8 +173,9 @@ function isoOf(now: Date): string {
 }
 
 /**
- * Validates one input and normalises it: a uuid v7 `event_id` if none was given, `recorded_at`
- * set to `now` (the receiver's clock), `occurred_at` defaulting to it, UTC timestamps.
+ * Validates one input and normalises it: a uuid v7 `event_id` if none was given (a given one is
+ * lowered), `recorded_at` set to `now` (the receiver's clock), `occurred_at` defaulting to it,
+ * UTC timestamps.
  */
 export function parseEvent(input: unknown, now: Date = new Date()): ParseResult {
   const recorded = isoOf(now);
@@ -186,7 +187,9 @@ export function parseEvent(input: unknown, now: Date = new Date()): ParseResult 
   // Field order is kept stable (ids and times first) so NDJSON output reads well.
   const { event_id, occurred_at, result, ...rest } = e;
   const event: Event = {
-    event_id: event_id ?? uuidv7(now.getTime()),
+    // One spelling per id (RFC 9562 prints lower case): replays are recognised by exact match
+    // everywhere (ledger, Postgres, Kafka), and Postgres returns uuids in lower case.
+    event_id: event_id?.toLowerCase() ?? uuidv7(now.getTime()),
     occurred_at: occurred_at ?? recorded,
     recorded_at: recorded,
     result: result ?? 'success',

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Counter } from 'prom-client';
 import type { ConsumerComponent, EventBatch, Settings } from '../../pipeline/component.ts';
 import { PipelineError } from '../../pipeline/errors.ts';
+import { type AuditIndex, AuditQueries } from './audit-index.ts';
 import type { PostgresConfig } from './config.ts';
 import { type Database, ServerDatabase } from './database.ts';
 import { EmbeddedDatabase } from './embedded.ts';
@@ -23,6 +24,8 @@ import { BatchWriter, type WriteOutcome, type WriterHooks } from './writer.ts';
 export class PostgresExporter implements ConsumerComponent {
   /** Read side for the usage API. */
   readonly usage: UsageStore;
+  /** Read side of the audit_events index, for the forensic query. */
+  readonly audit: AuditIndex;
   private readonly settings: Settings;
   private readonly config: PostgresConfig;
   private readonly hooks: WriterHooks;
@@ -45,6 +48,10 @@ export class PostgresExporter implements ConsumerComponent {
       if (!this.db) throw new PipelineError('exporter_unavailable', `${settings.id} is not started`);
       return this.db;
     }, config.retention.raw_days);
+    this.audit = new AuditQueries(() => {
+      if (!this.db) throw new PipelineError('exporter_unavailable', `${settings.id} is not started`);
+      return this.db;
+    });
     const registry = settings.telemetry.registry;
     this.deadLettered = metric(
       registry,

@@ -55,7 +55,7 @@ const AUDIT_INSERT = `INSERT INTO audit_events (event_id, tenant_id, actor_id, o
 SELECT event_id, tenant_id, actor_id, occurred_at, recorded_at, action, result, entity_type, entity_id
 FROM jsonb_to_recordset($1::jsonb) AS x(event_id uuid, tenant_id text, actor_id text, occurred_at timestamptz,
   recorded_at timestamptz, action text, result text, entity_type text, entity_id text)
-ON CONFLICT (event_id) DO NOTHING`;
+ON CONFLICT (tenant_id, event_id) DO NOTHING`;
 const DEAD_INSERT = `INSERT INTO dead_letters (event_id, tenant_id, event_class, reason, detail, event)
 SELECT event_id, tenant_id, event_class, reason, detail, event
 FROM jsonb_to_recordset($1::jsonb) AS x(event_id uuid, tenant_id text, event_class text, reason text, detail text, event text)

@@ -1,6 +1,9 @@
+import type { Logger } from 'pino';
+import type { TenantLog } from '../../exporters/ledger/log.ts';
 import { inclusionProof } from '../../exporters/ledger/merkle.ts';
 import type { LogReader } from '../../exporters/ledger/reader.ts';
 import { decodeBundle, TILE_WIDTH } from '../../exporters/ledger/tiles.ts';
+import type { AuditIndex, LeafIndex } from '../../exporters/postgres/audit-index.ts';
 import { BatchReport, type Host } from '../../pipeline/component.ts';
 import { PipelineError } from '../../pipeline/errors.ts';
 import { parseEvent } from '../../pipeline/event.ts';
@@ -9,8 +12,10 @@ import type { ApiRequest, ApiResponse } from '../../pipeline/http-api.ts';
 /**
  * Forensic query over a tenant's ledger (seed 003): audit events by actor, action and time,
  * each with its leaf index and inclusion proof against the latest checkpoint, so the answer
- * is re-verifiable by the caller. Answered by scanning the log (the Postgres audit_events
- * index is not used yet). Every query is itself recorded as an audit event before answering.
+ * is re-verifiable by the caller. With a postgres exporter configured as `audit_index`, its
+ * audit_events index finds the events (oldest first) and the ledger supplies each event's
+ * bytes and proof — the index picks, the ledger testifies; without one, the log is scanned in
+ * append order. Every query is itself recorded as an audit event first: no record, no answer.
  */
 
 const MAX_LIMIT = 1000;
@@ -48,14 +53,50 @@ export function parseQuery(q: URLSearchParams): ForensicQuery {
   return out;
 }
 
+/** Where a forensic query looks. */
+export interface ForensicSources {
+  /** The tenant's log as files, when the tenant has one. */
+  reader(): LogReader | undefined;
+  /** The writer's open log of the tenant (its id map knows every appended event), when it has one. */
+  log(): Promise<TenantLog | undefined>;
+  /** The Postgres audit_events index, when configured. */
+  index: AuditIndex | undefined;
+  logger: Logger;
+}
+
+/** One answer row: an event the ledger holds, with its proof, or an indexed one it cannot prove yet. */
+type Hit =
+  | { event_id: string; index: number; event: unknown; proof: string[] }
+  | {
+      event_id: string;
+      index: number | null;
+      event: null;
+      proof: null;
+      status: 'awaiting_checkpoint' | 'not_in_ledger';
+    };
+
 /** Records the query as an audit event of the caller's tenant, then answers it. */
 export async function forensicQuery(
   req: ApiRequest,
-  readerOf: () => LogReader | undefined,
+  sources: ForensicSources,
   host: Host,
 ): Promise<ApiResponse> {
   const auth = req.auth!;
   const query = parseQuery(req.query);
+  await recordQuery(req, query, host);
+  const reader = sources.reader();
+  const note = reader ? reader.checkpointNote() : null;
+  const size = reader ? reader.checkpoint().size : 0;
+  if (sources.index) {
+    const events = await fromIndex(auth.tenantId, query, sources, reader, size);
+    return { status: 200, body: { tree_size: size, checkpoint: note, source: 'audit_index', events } };
+  }
+  const events = reader ? scan(reader, size, query) : [];
+  return { status: 200, body: { tree_size: size, checkpoint: note, source: 'ledger_scan', events } };
+}
+
+async function recordQuery(req: ApiRequest, query: ForensicQuery, host: Host): Promise<void> {
+  const auth = req.auth!;
   const details: Record<string, string | number> = { limit: query.limit };
   if (query.actor) details.actor = query.actor;
   if (query.action) details.action = query.action;
@@ -71,25 +112,82 @@ export async function forensicQuery(
     metadata: { safe_fields_only: true, details },
   });
   if (!parsed.ok) throw new PipelineError('internal', 'could not build the audit event of a forensic query');
-  // No record of the query, no answer: the access itself is audited (seed 003).
+  const report = new BatchReport();
   await host.ingest({
     events: [parsed.event],
     auth,
     source: { receiver: 'ledger_api', transport: 'http' },
-    report: new BatchReport(),
+    report,
   });
+  // A pipeline may refuse the record without failing the call (a rule, a sink's data error):
+  // then the access is not on file, and the query is not answered either (seed 003).
+  const refused = report.rejected.find((r) => r.event_id === parsed.event.event_id);
+  if (refused)
+    throw new PipelineError(
+      'exporter_unavailable',
+      `the forensic query could not be recorded as an audit event (${refused.code}: ${refused.message}); it was not run`,
+    );
+}
 
-  const reader = readerOf();
-  if (!reader) return { status: 200, body: { tree_size: 0, checkpoint: null, events: [] } };
-  const note = reader.checkpointNote();
-  const size = reader.checkpoint().size;
+async function fromIndex(
+  tenant: string,
+  query: ForensicQuery,
+  sources: ForensicSources,
+  reader: LogReader | undefined,
+  size: number,
+): Promise<Hit[]> {
+  const found = await sources.index!.find(tenant, query);
+  const log = found.some((h) => h.leaf_index === null) ? await sources.log() : undefined;
+  const read = reader && size > 0 ? reader.nodeReader(size) : undefined;
+  const learnt: LeafIndex[] = [];
+  const hits: Hit[] = [];
+  for (const h of found) {
+    let index = h.leaf_index;
+    if (index === null) {
+      index = log?.indexOf(h.event_id) ?? null;
+      if (index !== null) learnt.push({ event_id: h.event_id, leaf_index: index });
+    }
+    if (index === null) {
+      hits.push({ event_id: h.event_id, index: null, event: null, proof: null, status: 'not_in_ledger' });
+      continue;
+    }
+    if (!reader || !read || index >= size) {
+      hits.push({ event_id: h.event_id, index, event: null, proof: null, status: 'awaiting_checkpoint' });
+      continue;
+    }
+    const event = JSON.parse(reader.entry(index, size).toString('utf8')) as { event_id?: string };
+    // The index is not the record: an index row pointing at another event is not passed off as it.
+    if (event.event_id !== h.event_id) {
+      sources.logger.warn({ event_id: h.event_id, index }, 'audit index points at another ledger entry');
+      hits.push({ event_id: h.event_id, index: null, event: null, proof: null, status: 'not_in_ledger' });
+      continue;
+    }
+    hits.push({
+      event_id: h.event_id,
+      index,
+      event,
+      proof: inclusionProof(read, index, size).map((x) => x.toString('base64')),
+    });
+  }
+  // Remembered for the next query; a failure here costs a lookup next time, nothing more.
+  if (learnt.length > 0)
+    await sources
+      .index!.recordLeafIndexes(tenant, learnt)
+      .catch((err: unknown) =>
+        sources.logger.warn({ err: (err as Error).message }, 'could not record ledger leaf indexes'),
+      );
+  return hits;
+}
+
+function scan(reader: LogReader, size: number, query: ForensicQuery): Hit[] {
   const read = reader.nodeReader(size);
-  const hits: unknown[] = [];
+  const hits: Hit[] = [];
   for (let n = 0; n * TILE_WIDTH < size && hits.length < query.limit; n++) {
     const width = Math.min(TILE_WIDTH, size - n * TILE_WIDTH);
     const entries = decodeBundle(reader.readTile({ level: 'entries', n, width }));
     for (let i = 0; i < entries.length && hits.length < query.limit; i++) {
       const event = JSON.parse(entries[i]!.toString('utf8')) as {
+        event_id: string;
         event_type?: string;
         actor?: { id?: string };
         action?: string;
@@ -102,8 +200,13 @@ export async function forensicQuery(
       if (query.from !== undefined && !(t >= query.from)) continue;
       if (query.to !== undefined && !(t < query.to)) continue;
       const index = n * TILE_WIDTH + i;
-      hits.push({ index, event, proof: inclusionProof(read, index, size).map((h) => h.toString('base64')) });
+      hits.push({
+        event_id: event.event_id,
+        index,
+        event,
+        proof: inclusionProof(read, index, size).map((h) => h.toString('base64')),
+      });
     }
   }
-  return { status: 200, body: { tree_size: size, checkpoint: note, events: hits } };
+  return hits;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LedgerExporter } from '../../exporters/ledger/exporter.ts';
 import { LogReader } from '../../exporters/ledger/reader.ts';
 import { parseTilePath, TILE_WIDTH } from '../../exporters/ledger/tiles.ts';
+import { type AuditIndex, hasAuditIndex } from '../../exporters/postgres/audit-index.ts';
 import type { Extension, Host, Settings } from '../../pipeline/component.ts';
 import { PipelineError } from '../../pipeline/errors.ts';
 import type { ApiRequest, ApiResponse, Route } from '../../pipeline/http-api.ts';
@@ -15,12 +16,14 @@ import { forensicQuery } from './forensic.ts';
  * immutable tiles as static paths under `/ledger/t/<tenant>/`, plus inclusion proofs by
  * event id (as tlog-proof files) and consistency proofs by sizes. A caller reads only its
  * own tenant's log: every route checks the token's tenant against the path. Admins also get
- * the forensic query, `GET /api/v1/audit/events`, over their own tenant's log.
+ * the forensic query, `GET /api/v1/audit/events`, over their own tenant's log (found through
+ * the Postgres audit_events index when `audit_index` names a postgres exporter).
  */
 export class LedgerApi implements Extension {
   private readonly settings: Settings;
   private readonly config: LedgerApiConfig;
   private exporter: LedgerExporter | undefined;
+  private index: AuditIndex | undefined;
   private host: Host | undefined;
 
   constructor(settings: Settings, config: LedgerApiConfig) {
@@ -36,12 +39,24 @@ export class LedgerApi implements Extension {
         `${this.settings.id}: exporter "${this.config.exporter}" ${component ? 'is not a ledger exporter' : 'is not configured'}`,
       );
     }
+    const indexId = this.config.audit_index;
+    if (indexId !== undefined) {
+      const index = host.getComponent(indexId);
+      if (!hasAuditIndex(index)) {
+        throw new PipelineError(
+          'config_invalid',
+          `${this.settings.id}: audit_index "${indexId}" ${index ? 'is not a postgres exporter' : 'is not configured'}`,
+        );
+      }
+      this.index = index.audit;
+    }
     this.exporter = component;
     this.host = host;
   }
 
   async shutdown(): Promise<void> {
     this.exporter = undefined;
+    this.index = undefined;
   }
 
   routes(): Route[] {
@@ -140,7 +155,16 @@ export class LedgerApi implements Extension {
           if (!this.host) throw new PipelineError('exporter_unavailable', 'the ledger API is not started');
           const tenant = req.auth!.tenantId;
           // The query is recorded first; a tenant with no ledger yet gets an empty answer.
-          return forensicQuery(req, () => (this.hasLog(tenant) ? this.reader(tenant) : undefined), this.host);
+          return forensicQuery(
+            req,
+            {
+              reader: () => (this.hasLog(tenant) ? this.reader(tenant) : undefined),
+              log: async () => await this.exporter?.existingLog(tenant),
+              index: this.index,
+              logger: this.settings.logger,
+            },
+            this.host,
+          );
         },
       },
     ];

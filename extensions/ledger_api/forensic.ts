@@ -169,9 +169,10 @@ async function fromIndex(
       proof: inclusionProof(read, index, size).map((x) => x.toString('base64')),
     });
   }
-  // Remembered for the next query; a failure here costs a lookup next time, nothing more.
+  // Remembered for the next query, off the answer's path: a failure here costs a ledger lookup
+  // next time, nothing more.
   if (learnt.length > 0)
-    await sources
+    void sources
       .index!.recordLeafIndexes(tenant, learnt)
       .catch((err: unknown) =>
         sources.logger.warn({ err: (err as Error).message }, 'could not record ledger leaf indexes'),

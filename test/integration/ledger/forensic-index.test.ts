@@ -229,26 +229,20 @@ describe.each<BackendName>(['embedded', 'postgres'])('forensic query over the au
 
   it('reports indexed events the ledger does not hold or has not yet checkpointed', async () => {
     // An index row with no ledger entry (e.g. the ledger refused that event): listed, not proven.
-    const orphan = testEvent({
-      event_type: 'audit',
-      result: 'success',
-      entity: { type: 'policy', id: 'p-orphan' },
-      tenant: { id: 'acme' },
-      actor: { type: 'user', id: 'mallory' },
-      action: 'policy_changed',
-      occurred_at: '2026-11-02T00:00:00.000Z',
-    });
+    const mallory = (entity: string, at: string) =>
+      testEvent({
+        event_type: 'audit',
+        result: 'success',
+        entity: { type: 'policy', id: entity },
+        tenant: { id: 'acme' },
+        actor: { type: 'user', id: 'mallory' },
+        action: 'policy_changed',
+        occurred_at: at,
+      });
+    const orphan = mallory('p-orphan', '2026-11-02T00:00:00.000Z');
     await pg.consume(testBatch([orphan]));
     // An appended entry not yet under a checkpoint: known, proof later.
-    const fresh = testEvent({
-      event_type: 'audit',
-      result: 'success',
-      entity: { type: 'policy', id: 'p-fresh' },
-      tenant: { id: 'acme' },
-      actor: { type: 'user', id: 'mallory' },
-      action: 'policy_changed',
-      occurred_at: '2026-11-02T00:00:01.000Z',
-    });
+    const fresh = mallory('p-fresh', '2026-11-02T00:00:01.000Z');
     await pg.consume(testBatch([fresh]));
     const log = await ledger.log('acme');
     const before = log.size;

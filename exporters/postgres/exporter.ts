@@ -7,10 +7,10 @@ import type { PostgresConfig } from './config.ts';
 import { type Database, ServerDatabase } from './database.ts';
 import { EmbeddedDatabase } from './embedded.ts';
 import { toExportError } from './failures.ts';
+import { foldPending } from './fold.ts';
 import { migrate } from './migrations.ts';
 import { daysBetween, Partitions, utcDay } from './partitions.ts';
 import { RollupQueries, type UsageStore } from './queries.ts';
-import { FOLD_LOCK, FOLD_PENDING } from './rollups.ts';
 import { BatchWriter, type WriteOutcome, type WriterHooks } from './writer.ts';
 
 /**
@@ -44,10 +44,14 @@ export class PostgresExporter implements ConsumerComponent {
     this.settings = settings;
     this.config = config;
     this.hooks = hooks;
-    this.usage = new RollupQueries(() => {
-      if (!this.db) throw new PipelineError('exporter_unavailable', `${settings.id} is not started`);
-      return this.db;
-    }, config.retention.raw_days);
+    this.usage = new RollupQueries(
+      () => {
+        if (!this.db) throw new PipelineError('exporter_unavailable', `${settings.id} is not started`);
+        return this.db;
+      },
+      config.retention.raw_days,
+      config.retention.rollup_days,
+    );
     this.audit = new AuditQueries(() => {
       if (!this.db) throw new PipelineError('exporter_unavailable', `${settings.id} is not started`);
       return this.db;
@@ -192,19 +196,7 @@ export class PostgresExporter implements ConsumerComponent {
   }
 
   private async foldOnce(db: Database): Promise<number> {
-    return await db.connect(async (s) => {
-      await s.query('BEGIN');
-      try {
-        // Folds of several processes take turns: each deletes exactly what it upserts.
-        await s.query('SELECT pg_advisory_xact_lock($1)', [FOLD_LOCK]);
-        const [r] = (await s.query<{ folded: number }>(FOLD_PENDING)).rows;
-        await s.query('COMMIT');
-        return r?.folded ?? 0;
-      } catch (err) {
-        await s.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
+    return await foldPending(db);
   }
 
   /** Creates partitions ahead and applies retention now. Errors are logged; the next run retries. */

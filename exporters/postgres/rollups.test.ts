@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { testEvent } from '../../pipeline/testing.ts';
+import { PENDING_COLUMNS, RollupDeltas } from './deltas.ts';
 import {
   insertStatement,
   LATENCY_BOUNDS_MS,
   LATENCY_BUCKETS,
   latencyBucket,
   latencyQuantiles,
-  PENDING_COLUMNS,
-  RollupDeltas,
   weekOf,
 } from './rollups.ts';
 

@@ -1,14 +1,14 @@
-import type { Event } from '../../pipeline/event.ts';
-import { copyText, outcomeOf, USAGE_COLUMNS } from './rows.ts';
+import { USAGE_COLUMNS } from './rows.ts';
 
 /**
  * Rollups, counted once per event. The raw insert returns the ids it actually inserted
  * (`ON CONFLICT DO NOTHING RETURNING id`); only those events are folded into hourly-grain
- * deltas here, in memory, and COPYed into `usage_rollup_pending` in the same transaction — an
- * append, not an upsert: a replay inserts nothing, so it appends nothing. `FOLD_PENDING` later
- * moves the pending rows into the hourly, daily, daily-per-actor and weekly-per-actor tables in
- * one transaction (deleting exactly the rows it folds), merging the keys that repeat across
- * batches; readers add what is still pending, so every answer stays exact.
+ * deltas in memory (deltas.ts) and COPYed into `usage_rollup_pending` in the same
+ * transaction — an append, not an upsert: a replay inserts nothing, so it appends nothing.
+ * `FOLD_PENDING` later moves the pending rows into the hourly, daily, daily-per-actor and
+ * weekly-per-actor tables, in transactions that each delete exactly the rows they fold
+ * (fold.ts), merging the keys that repeat across batches; readers add what is still pending,
+ * so every answer stays exact.
  */
 
 /**
@@ -35,20 +35,6 @@ export function latencyBucket(ms: number): number {
   return lo;
 }
 
-/** One hourly rollup delta (the pending table's row). */
-interface Delta {
-  line: string;
-  n: number;
-  cs: number;
-  es: number;
-  lw: number;
-  ls: number;
-  lb: number[];
-  ti: number;
-  tt: number;
-}
-
-const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** `YYYY-MM-DD` of the Monday (UTC) starting the ISO week of a time, as SQL date_trunc('week'). */
@@ -56,82 +42,6 @@ export function weekOf(ms: number): string {
   const day = Math.floor(ms / DAY_MS) * DAY_MS;
   const sinceMonday = (new Date(day).getUTCDay() + 6) % 7;
   return new Date(day - sinceMonday * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** Columns of usage_rollup_pending, in COPY order. */
-export const PENDING_COLUMNS = [
-  'hour',
-  'tenant_id',
-  'event_type',
-  'actor_id',
-  'feature',
-  'tool',
-  'capability',
-  'provider',
-  'outcome',
-  'events',
-  'count_sum',
-  'estimated',
-  'latency_weight',
-  'latency_sum',
-  'latency_buckets',
-  'tokens_input',
-  'tokens_output',
-] as const;
-
-/** Accumulates the hourly rollup deltas of the events a batch inserted. */
-export class RollupDeltas {
-  private readonly rows = new Map<string, Delta>();
-
-  /** Adds one inserted activity event. */
-  add(e: Event): void {
-    const u = e.usage;
-    const n = u?.count ?? 1;
-    const w = n / (u?.sample_rate ?? 1);
-    const latency = u?.latency_ms;
-    const ms = Date.parse(e.occurred_at);
-    const hour = new Date(Math.floor(ms / HOUR_MS) * HOUR_MS).toISOString();
-    // The key columns as a COPY line prefix: tab-separated escaped fields cannot collide.
-    const line = `${hour}\t${copyText(e.tenant.id)}\t${copyText(e.action)}\t${copyText(e.actor.id)}\t${copyText(u?.feature ?? '')}\t${copyText(u?.tool ?? '')}\t${copyText(u?.capability ?? '')}\t${copyText(u?.provider ?? '')}\t${outcomeOf(e)}`;
-    let r = this.rows.get(line);
-    if (!r) {
-      r = {
-        line,
-        n: 0,
-        cs: 0,
-        es: 0,
-        lw: 0,
-        ls: 0,
-        lb: new Array<number>(LATENCY_BUCKETS).fill(0),
-        ti: 0,
-        tt: 0,
-      };
-      this.rows.set(line, r);
-    }
-    r.n += 1;
-    r.cs += n;
-    r.es += w;
-    r.ti += u?.tokens?.input ?? 0;
-    r.tt += u?.tokens?.output ?? 0;
-    if (latency !== undefined) {
-      r.lw += w;
-      r.ls += w * latency;
-      r.lb[latencyBucket(latency)]! += w;
-    }
-  }
-
-  /** Number of delta rows. */
-  get size(): number {
-    return this.rows.size;
-  }
-
-  /** The deltas as COPY text rows of `usage_rollup_pending` (PENDING_COLUMNS). */
-  toCopy(): string {
-    let out = '';
-    for (const r of this.rows.values())
-      out += `${r.line}\t${r.n}\t${r.cs}\t${r.es}\t${r.lw}\t${r.ls}\t{${r.lb.join(',')}}\t${r.ti}\t${r.tt}\n`;
-    return out;
-  }
 }
 
 const FINE = 'event_type, actor_id, feature, tool, capability, provider, outcome';
@@ -150,18 +60,18 @@ const MERGE_FINE = `${MERGE_COUNTS}, latency_weight = r.latency_weight + exclude
 const MEASURES = 'events, count_sum, estimated, tokens_input, tokens_output';
 const FINE_MEASURES = `${MEASURES}, latency_weight, latency_sum, latency_buckets`;
 
-/** Advisory lock key serialising folds (other keys: migrations.ts, partitions.ts). */
-export const FOLD_LOCK = 0x6c6c_0003;
-
 /**
- * Moves every pending delta into the four rollup tables; run in a transaction holding
- * FOLD_LOCK. The DELETE sees a snapshot: rows appended by batches committing meanwhile stay
- * for the next fold, and rows it deletes are folded exactly once. Keys are grouped first (ON
- * CONFLICT may touch a row once per statement) and upserted in key order. Returns the number
- * of pending rows folded.
+ * Moves the pending deltas of one part (`$1` of `$2`, by a hash of actor_id) into the four
+ * rollup tables; run in a transaction holding that part's fold lock (fold.ts). The DELETE sees
+ * a snapshot: rows appended by batches committing meanwhile stay for the next fold, and rows
+ * it deletes are folded exactly once. Every rollup grain includes the actor, so two parts
+ * touch disjoint rollup rows and can run at once. Keys are grouped first (ON CONFLICT may
+ * touch a row once per statement) and upserted in key order. The generation of every tenant
+ * folded is incremented in the same transaction: it tells readers' caches (queries.ts) that
+ * the tenant's rollup rows changed. Returns the number of pending rows folded.
  */
 export const FOLD_PENDING = `WITH gone AS (
-  DELETE FROM usage_rollup_pending RETURNING *
+  DELETE FROM usage_rollup_pending WHERE (hashtext(actor_id) & 2147483647) % $2::int = $1::int RETURNING *
 ), h AS (
   SELECT tenant_id, hour, ${FINE}, ${FINE_SUMS} FROM gone GROUP BY tenant_id, hour, ${FINE}
 ), d AS (
@@ -190,10 +100,15 @@ export const FOLD_PENDING = `WITH gone AS (
   GROUP BY tenant_id, week, event_type, actor_id ORDER BY tenant_id, week, event_type, actor_id
   ON CONFLICT (tenant_id, week, event_type, actor_id) DO UPDATE SET ${MERGE_COUNTS}
   RETURNING 1
+), generations AS (
+  INSERT INTO usage_rollup_generation AS g (tenant_id, generation)
+  SELECT tenant_id, 1 FROM a GROUP BY tenant_id ORDER BY tenant_id
+  ON CONFLICT (tenant_id) DO UPDATE SET generation = g.generation + 1
+  RETURNING 1
 )
 SELECT (SELECT count(*) FROM gone)::int AS folded, (SELECT count(*) FROM hourly)::int
   + (SELECT count(*) FROM daily)::int + (SELECT count(*) FROM daily_actor)::int
-  + (SELECT count(*) FROM weekly_actor)::int AS upserted`;
+  + (SELECT count(*) FROM weekly_actor)::int AS upserted, (SELECT count(*) FROM generations)::int AS tenants`;
 
 /**
  * The raw insert for rows staged in `staging`, returning the ids it inserted. With

@@ -1,17 +1,19 @@
 import type { Event } from '../../pipeline/event.ts';
 import type { Database, Session } from './database.ts';
+import { PENDING_COLUMNS, RollupDeltas } from './deltas.ts';
 import { classify, isMissingPartition, sqlState } from './failures.ts';
 import { type Partitions, startOfUtcDay } from './partitions.ts';
-import { insertStatement, PENDING_COLUMNS, RollupDeltas } from './rollups.ts';
+import { insertStatement } from './rollups.ts';
 import { auditRow, USAGE_COLUMNS, usageLine } from './rows.ts';
 
 /**
- * Writes batches exactly once. Per chunk, in one transaction: COPY the activity events into a
- * per-connection temp staging table, insert them skipping stored ids, append the rollup deltas
- * of exactly the inserted ones to usage_rollup_pending (rollups.ts), and index the audit events; then COMMIT. Nothing is acknowledged before COMMIT returns, and a
- * replay after any crash inserts nothing twice. A data error that can never succeed is
- * narrowed down by halving the chunk until the offending events are alone; those go to
- * `dead_letters` with the database's reason, the rest is written.
+ * Writes batches exactly once. Per chunk, in one transaction: COPY the activity events straight
+ * into usage_events (or, when some are already stored, through a per-connection temp staging
+ * table and an insert skipping stored ids), append the rollup deltas of exactly the inserted
+ * ones to usage_rollup_pending (deltas.ts), and index the audit events; then COMMIT. Nothing
+ * is acknowledged before COMMIT returns, and a replay after any crash inserts nothing twice. A
+ * data error that can never succeed is narrowed down by halving the chunk until the offending
+ * events are alone; those go to `dead_letters` with the database's reason, the rest is written.
  */
 
 /** How the writer behaves. */
@@ -179,11 +181,16 @@ export class BatchWriter {
     const days = new Set<string>();
     const audit = [];
     const usage: Event[] = [];
+    let day = '';
     for (const e of chunk) {
       if (e.event_type === 'activity') {
         usage.push(e);
         text += usageLine(e, receiver);
-        days.add(e.occurred_at.slice(0, 10));
+        // Batches are mostly of one day: slice and remember it only when it changes.
+        if (day === '' || !e.occurred_at.startsWith(day)) {
+          day = e.occurred_at.slice(0, 10);
+          days.add(day);
+        }
       } else {
         audit.push(auditRow(e));
       }

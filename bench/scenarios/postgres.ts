@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -19,7 +19,8 @@ import { Latencies, options, report } from '../stats.ts';
  * The postgres sink on a throw-away PostgreSQL (fsync on):
  * 1. sink throughput (COPY into usage_events, rollup deltas, COMMIT, plus the final fold,
  *    `writers` batches in parallel) and `psql \copy` of the very same rows into a table of the
- *    same shape, as a ratio, alternating for `rounds` rounds (0: skip);
+ *    same shape, as a ratio, alternating for `rounds` rounds (0: skip), with the CPU seconds
+ *    the sink's rounds took in Node and in the PostgreSQL server;
  * 2. GET /api/v1/usage/summary?days=30 latency over rollups holding `summary_events` events
  *    (loaded with generate_series: raw rows then rollups derived by SQL with `--raw 1`, or the
  *    rollup rows directly with `--raw 0`): repeated requests (the folded totals cached), then
@@ -73,10 +74,37 @@ function makeEvents(n: number, tenant: string): Event[] {
   );
 }
 
+/**
+ * CPU seconds (user + system) used so far by the PostgreSQL server's processes (the postmaster's
+ * children: backends, WAL writer, checkpointer), read from /proc — what the rate alone hides on a
+ * shared machine. Linux only; NaN elsewhere.
+ */
+function serverCpuSeconds(dataDir: string): number {
+  try {
+    const postmaster = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
+    let ticks = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      // Fields after the command (which may hold spaces): state ppid … utime(14) stime(15).
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (f[1] === postmaster || pid === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    }
+    return ticks / 100; // USER_HZ
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function sinkThroughput(
   ex: PostgresExporter,
   events: Event[],
-): Promise<{ rate: number; lat: Latencies }> {
+): Promise<{ rate: number; lat: Latencies; foldMs: number }> {
   const lat = new Latencies();
   let next = 0;
   const t0 = performance.now();
@@ -93,8 +121,10 @@ async function sinkThroughput(
   await Promise.all(Array.from({ length: opts.writers }, writer));
   // The rollup deltas the batches appended are folded before the clock stops: the rate
   // includes all the rollup work.
+  const f0 = performance.now();
   await ex.fold();
-  return { rate: events.length / ((performance.now() - t0) / 1000), lat };
+  const end = performance.now();
+  return { rate: events.length / ((end - t0) / 1000), lat, foldMs: end - f0 };
 }
 
 const server = await startPostgres({ fsync: true });
@@ -122,7 +152,11 @@ try {
   let bestCopy = 0;
   for (let round = 1; round <= opts.rounds; round++) {
     const events = makeEvents(opts.events, `bench-sink-${round}`);
+    const pg0 = serverCpuSeconds(join(server.dir, 'data'));
+    const node0 = process.cpuUsage();
     const sink = await sinkThroughput(ex, events);
+    const nodeCpu = process.cpuUsage(node0);
+    const pg1 = serverCpuSeconds(join(server.dir, 'data'));
     const file = join(dir, 'rows.copy');
     writeFileSync(file, events.map((e) => usageLine(e, 'bench')).join(''));
     await ex.query('TRUNCATE bench_copy');
@@ -146,6 +180,11 @@ try {
       ratio: Number((sink.rate / copyRate).toFixed(3)),
       batch_p50_ms: sink.lat.quantile(0.5),
       batch_p99_ms: sink.lat.quantile(0.99),
+      // CPU seconds of this round's sink: Node, and PostgreSQL (batches and the fold).
+      sink_node_cpu_s: Number(((nodeCpu.user + nodeCpu.system) / 1e6).toFixed(2)),
+      sink_pg_cpu_s: Number((pg1 - pg0).toFixed(2)),
+      // Wall time of the final fold, inside the sink's rate.
+      final_fold_ms: Math.round(sink.foldMs),
     });
   }
   if (opts.rounds > 0) {

@@ -11,26 +11,46 @@ import { dirname } from 'node:path';
 /** Marker in temp file names, so recovery can sweep what a crash left behind. */
 export const TEMP_MARKER = '.tmp-';
 
+/**
+ * Directories a log has made or found, shared by its batches of writes: each directory's
+ * `mkdir -p`, and whether it is known to be durable in its parent. Remembering them skips a
+ * thread-pool round trip per file written; sharing the `mkdir` itself matters when two batches
+ * run at once (tail-worker.ts): the batch that did not create a directory must still not be
+ * acknowledged before the directory's creation is fsynced, so it learns that it was new.
+ */
+export type KnownDirs = Map<string, Promise<string | undefined>>;
+
+const DURABLE: Promise<string | undefined> = Promise.resolve(undefined);
+
 /** Directories whose entries a batch of writes changed; fsync them before acknowledging. */
 export class DirtyDirs {
   readonly dirs = new Set<string>();
-  private readonly existing: Set<string> | undefined;
+  private readonly known: KnownDirs | undefined;
+  /** Directories this batch saw created: durable in their parents once `sync` is done. */
+  private readonly created: string[] = [];
 
   /**
-   * `existing`: directories a caller knows exist (kept across its batches of writes), so that
-   * their mkdir, one thread-pool round trip per file written, is skipped. The caller clears it
-   * whenever it may be wrong (after a failed write, or when it removes a directory).
+   * `known`: see KnownDirs. The caller clears it whenever it may be wrong (after a failed
+   * write, or when it removes a directory).
    */
-  constructor(existing?: Set<string>) {
-    this.existing = existing;
+  constructor(known?: KnownDirs) {
+    this.known = known;
   }
 
   /** Creates `dir` (and parents) and remembers each new directory's parent as dirty. */
   async ensure(dir: string): Promise<void> {
-    if (this.existing?.has(dir)) return;
-    const first = await mkdir(dir, { recursive: true });
-    this.existing?.add(dir);
+    let made = this.known?.get(dir);
+    if (!made) {
+      made = mkdir(dir, { recursive: true });
+      if (this.known) {
+        const known = this.known;
+        known.set(dir, made);
+        made.catch(() => known.get(dir) === made && known.delete(dir));
+      }
+    }
+    const first = await made;
     if (first === undefined) return;
+    this.created.push(dir);
     for (let d = dir; ; d = dirname(d)) {
       this.dirs.add(dirname(d));
       if (d === first || d === dirname(d)) break;
@@ -41,6 +61,9 @@ export class DirtyDirs {
   async sync(): Promise<void> {
     await Promise.all([...this.dirs].map(syncDir));
     this.dirs.clear();
+    // From now on these directories are durable: later batches need not fsync their parents.
+    for (const dir of this.created) if (this.known?.has(dir)) this.known.set(dir, DURABLE);
+    this.created.length = 0;
   }
 }
 

@@ -1,5 +1,6 @@
 import { hash as digest } from 'node:crypto';
 import { canonicalize, memberOrder } from './jcs.ts';
+import { leafHash } from './merkle.ts';
 
 /**
  * A ledger entry: the RFC 8785 canonical JSON of the full envelope with `integrity` set.
@@ -21,13 +22,34 @@ export interface BuiltLeaf extends BuiltEntry {
   leaf: Buffer;
 }
 
-// Scratch space the canonical form (without integrity) is encoded into once: it is hashed from
-// there, and the entry is assembled from its two halves with the integrity member between.
-// A larger envelope gets a buffer of its own, so one huge event does not stay allocated.
-const scratchSpace = Buffer.allocUnsafeSlow(64 * 1024);
+/** An entry's canonical text (before UTF-8 encoding) and its integrity hash. */
+export interface EntryText {
+  text: string;
+  hash: string;
+}
 
-function build(envelope: Record<string, unknown>, prevHash: string, withLeaf: boolean): BuiltLeaf {
-  // The members around where `integrity` sorts, canonicalised once; the hash covers both halves.
+/**
+ * The canonical text of the entry of `envelope` chained after `prevHash`. The members around
+ * where `integrity` sorts are canonicalised once into two halves; the integrity hash covers the
+ * object made of both, the entry puts the integrity member between them. (The append path
+ * does the same on bytes in a worker thread: see tail.ts.)
+ */
+export function entryText(envelope: Record<string, unknown>, prevHash: string): EntryText {
+  const [before, after] = canonicalHalves(envelope);
+  const hash = digest('sha256', `{${before}${before !== '' && after !== '' ? ',' : ''}${after}}`, 'hex');
+  const integrity = `"integrity":{"hash":"${hash}","prev_hash":"${prevHash}"}`;
+  const text = `{${before === '' ? '' : `${before},`}${integrity}${after === '' ? '' : `,${after}`}}`;
+  return { text, hash };
+}
+
+/** Characters (and UTF-8 bytes) of the `"integrity":{...}` member: its two hashes are 64 hex digits. */
+export const INTEGRITY_MEMBER_LENGTH = '"integrity":{"hash":"","prev_hash":""}'.length + 128;
+
+/**
+ * The canonical members of an envelope (without `integrity`) that sort before and after
+ * `integrity`, each half comma-separated without braces. Throws on values JCS refuses.
+ */
+export function canonicalHalves(envelope: Record<string, unknown>): [before: string, after: string] {
   const { order, quoted } = memberOrder(Object.keys(envelope));
   let before = '';
   let after = '';
@@ -39,50 +61,19 @@ function build(envelope: Record<string, unknown>, prevHash: string, withLeaf: bo
     if (name < 'integrity') before = before === '' ? member : `${before},${member}`;
     else after = after === '' ? member : `${after},${member}`;
   }
-  // UTF-8 is at most 3 bytes per UTF-16 code unit.
-  const room = 3 * (before.length + after.length) + 8;
-  const scratch = room <= scratchSpace.length ? scratchSpace : Buffer.allocUnsafe(room);
-  scratch[0] = 0x7b; // {
-  const a = 1 + scratch.write(before, 1, 'utf8');
-  let b = a;
-  if (before !== '' && after !== '') scratch[b++] = 0x2c; // ,
-  const afterAt = b;
-  b += scratch.write(after, b, 'utf8');
-  scratch[b++] = 0x7d; // }
-  const hash = digest('sha256', scratch.subarray(0, b), 'hex');
-  const integrity = `"integrity":{"hash":"${hash}","prev_hash":"${prevHash}"}`;
-  // One leading byte for the leaf-hash prefix 0x00, so the leaf is hashed without a copy.
-  const bodyAfter = b - afterAt - 1;
-  const size =
-    a + (before === '' ? 0 : 1) + Buffer.byteLength(integrity) + (bodyAfter > 0 ? 1 : 0) + bodyAfter + 1;
-  const out = Buffer.allocUnsafe(1 + size);
-  out[0] = 0x00;
-  scratch.copy(out, 1, 0, a);
-  let at = 1 + a;
-  if (before !== '') out[at++] = 0x2c;
-  at += out.write(integrity, at, 'utf8');
-  if (bodyAfter > 0) {
-    out[at++] = 0x2c;
-    scratch.copy(out, at, afterAt, afterAt + bodyAfter);
-    at += bodyAfter;
-  }
-  out[at++] = 0x7d;
-  const bytes = out.subarray(1, at);
-  const leaf = withLeaf ? digest('sha256', out.subarray(0, at), 'buffer') : EMPTY;
-  return { bytes, hash, leaf };
+  return [before, after];
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** Builds the entry of an envelope chained after `prevHash`. Members are canonicalised once. */
 export function buildEntry(envelope: Record<string, unknown>, prevHash: string): BuiltEntry {
-  const { bytes, hash } = build(envelope, prevHash, false);
-  return { bytes, hash };
+  const { text, hash } = entryText(envelope, prevHash);
+  return { bytes: Buffer.from(text, 'utf8'), hash };
 }
 
-/** `buildEntry` plus the entry's leaf hash: the append path's one call per event. */
+/** `buildEntry` plus the entry's leaf hash (the append path builds leaves in tail.ts instead). */
 export function buildLeaf(envelope: Record<string, unknown>, prevHash: string): BuiltLeaf {
-  return build(envelope, prevHash, true);
+  const { bytes, hash } = buildEntry(envelope, prevHash);
+  return { bytes, hash, leaf: leafHash(bytes) };
 }
 
 /** What checking one stored entry found. */

@@ -150,6 +150,26 @@ describe('tenant log', () => {
     expect(verdict).toMatchObject({ ok: true, size: 321 });
   });
 
+  it('answers appends made at once in order, over groups in flight together', async () => {
+    const log = await openLog();
+    // More than one group holds (GROUP_EVENTS), so two groups are in flight, each in parts.
+    const evs = envelopes(5000);
+    const calls = Array.from({ length: 50 }, (_, k) => log.append(evs.slice(k * 100, k * 100 + 100)));
+    // A replay of an event whose group is still in flight answers with that event's index.
+    const replay = log.append([evs[4500]!]);
+    const results = (await Promise.all(calls)).flat();
+    expect(results.map((r) => ('index' in r && !r.duplicate ? r.index : -1))).toEqual(
+      Array.from({ length: 5000 }, (_, i) => i),
+    );
+    expect(await replay).toEqual([{ index: 4500, duplicate: true }]);
+    expect(log.size).toBe(5000);
+    await log.close();
+    expect(verifyLog(log.dir, { origin: log.origin, verifiers: [keys.verifier] })).toMatchObject({
+      ok: true,
+      size: 5000,
+    });
+  });
+
   it('leaves no temp files behind', async () => {
     const log = await openLog();
     await log.append(envelopes(20));

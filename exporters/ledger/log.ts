@@ -1,19 +1,18 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { DirtyDirs, writeAtomic } from './atomic-write.ts';
 import { signCheckpoint } from './checkpoint.ts';
-import { buildLeaf, GENESIS_HASH } from './entry.ts';
-import { CompactRange, type Hash, type NodeReader } from './merkle.ts';
+import { canonicalHalves, entryEventId, INTEGRITY_MEMBER_LENGTH } from './entry.ts';
+import { EventIdIndex } from './event-ids.ts';
+import type { Hash, NodeReader } from './merkle.ts';
 import type { NoteSigner } from './note.ts';
 import { LedgerDamagedError, recoverLog } from './recovery.ts';
+import { rootOf, type TreeMark, tailStateOf } from './tail.ts';
+import { type GroupWriter, tailWorker } from './tail-client.ts';
 import {
   decodeBundle,
-  encodeBundle,
-  hashesAtLevel,
   MAX_ENTRY_BYTES,
-  TILE_HEIGHT,
   TILE_WIDTH,
   type TileRef,
   tileNodeReader,
@@ -21,10 +20,13 @@ import {
 } from './tiles.ts';
 
 /**
- * One tenant's log on disk in the tlog-tiles layout. Appends are grouped: while one group is
- * being written, new appends queue for the next, so one set of fsyncs carries many events and
- * each caller is answered only after its group is durable. The files are the only truth: on
- * open, the state is re-derived from them (recovery.ts).
+ * One tenant's log on disk in the tlog-tiles layout. Appends are grouped, so one set of fsyncs
+ * carries many events, and each caller is answered only after its group is durable. The work
+ * is split over two threads: here, the event id index, canonicalisation (JCS needs the event
+ * objects, which do not cross threads cheaply) and the answers; in the ledger worker
+ * (tail-worker.ts), the entries' bytes, every SHA-256, the tiles and the file writes. The
+ * files are the only truth: on open, and after a failed write, the state is re-derived from
+ * them (recovery.ts).
  */
 
 /** Options of a tenant log. */
@@ -49,6 +51,22 @@ interface Pending {
   reject(err: unknown): void;
 }
 
+/**
+ * A group takes queued appends until it holds this many events (or the queue is empty). The
+ * main thread canonicalises a group, hands it to the worker, and goes on with the next while
+ * the worker hashes and writes the first: smaller groups overlap the two threads and the disk
+ * better, larger ones share one set of fsyncs among more events.
+ */
+const GROUP_EVENTS = 4096;
+/** Groups in flight per log, at most: beyond it appends queue (back-pressure on the callers). */
+const MAX_IN_FLIGHT = 2;
+
+/** A group handed to the worker and not yet answered: its first index and event ids. */
+interface InFlight {
+  first: number;
+  ids: string[];
+}
+
 /** A tenant's append-only log. */
 export class TenantLog {
   readonly dir: string;
@@ -58,17 +76,24 @@ export class TenantLog {
 
   /** Durable size: every entry below it is on disk with its tiles. */
   size = 0;
-  private lastHash = GENESIS_HASH;
-  private compact = new CompactRange();
-  /** Entries of the partial entry bundle. */
-  private bundle: Buffer[] = [];
-  /** Hashes of the partial tile at each level. */
-  private partial: Hash[][] = [];
-  private readonly ids = new Map<string, number>();
-  /** Directories this log has created or seen (see DirtyDirs); cleared by recovery. */
-  private readonly dirs = new Set<string>();
+  /** The tree at the durable size (checkpoints sign its root). */
+  private durable: TreeMark = { size: 0, edge: [] };
+  /** Index the next new entry gets: ahead of `size` while groups are in flight. */
+  private next = 0;
+  /** This log in the worker (tail-worker.ts), which holds its tail and writes its files. */
+  private readonly id = tailWorker.newLog();
+  private readonly ids = new EventIdIndex((index) => this.idAt(index));
   private queue: Pending[] = [];
-  private writing: Promise<void> | undefined;
+  private kickScheduled = false;
+  private readonly inFlight: InFlight[] = [];
+  /** Settles when the last group is durable (rejects when it or one before it failed). */
+  private lastOutcome: Promise<unknown> = Promise.resolve();
+  /** Settles when the last group has been answered. */
+  private lastDone: Promise<void> = Promise.resolve();
+  /** A group failed: the worker's tail is ahead of the files until recovery, once nothing is in flight. */
+  private failed = false;
+  /** The bundle last read from disk to compare an event_id (replays hit the same bundles). */
+  private readCache: { n: number; width: number; entries: Buffer[] } | undefined;
   private checkpointing: Promise<void> | undefined;
   private checkpointSize = -1;
   private closed = false;
@@ -96,7 +121,7 @@ export class TenantLog {
 
   /** Root hash at the durable size. */
   root(): Hash {
-    return this.compact.root();
+    return rootOf(this.durable);
   }
 
   /**
@@ -107,137 +132,139 @@ export class TenantLog {
     if (this.closed) return Promise.reject(new Error('the ledger is closed'));
     return new Promise<AppendResult[]>((resolve, reject) => {
       this.queue.push({ envelopes, resolve, reject });
-      this.kick();
+      // Appends made in the same turn of the event loop (callers answered together come back
+      // together) go into one group rather than a group each.
+      if (!this.kickScheduled) {
+        this.kickScheduled = true;
+        setImmediate(() => {
+          this.kickScheduled = false;
+          this.kick();
+        });
+      }
     });
   }
 
+  /**
+   * Canonicalises the queued appends into a group and hands it to the worker. The worker
+   * builds and writes a log's groups one after the other and answers each only after its own
+   * files are fsynced, so callers are answered in order; canonicalising the next group while
+   * the worker and the disk work on the previous one is what the pipeline buys. A failed group
+   * fails every group built on it (their entries chain to its entries), and the state is then
+   * re-derived from the files.
+   */
   private kick(): void {
-    if (this.writing || this.queue.length === 0) return;
-    const group = this.queue;
-    this.queue = [];
-    this.writing = this.commit(group)
-      .catch((err: unknown) => {
+    while (!this.failed && this.inFlight.length < MAX_IN_FLIGHT && this.queue.length > 0) {
+      let take = 0;
+      for (let events = 0; take < this.queue.length && events < GROUP_EVENTS; take++)
+        events += this.queue[take]!.envelopes.length;
+      const group = this.queue.splice(0, take);
+      // In flight from the start: a replay later in this very group compares its id with
+      // the entries of the group (see idAt).
+      const flight: InFlight = { first: this.next, ids: [] };
+      this.inFlight.push(flight);
+      const writer = tailWorker.group(this.id);
+      let answers: AppendResult[][];
+      try {
+        answers = this.build(group, flight.ids, writer);
+      } catch (err) {
+        writer.abandon();
+        this.inFlight.pop();
         for (const p of group) p.reject(err);
-        // The files are the truth: after a failed write, re-derive the state (and id map) from them.
-        try {
-          this.recover();
-        } catch (e) {
-          this.logger?.error({ err: e }, 'ledger recovery after a failed write failed');
-          this.closed = true;
-        }
-      })
-      .finally(() => {
-        this.writing = undefined;
-        this.kick();
-      });
+        this.fail();
+        continue;
+      }
+      // A group of replays and refusals only has nothing to write, but it answers after the
+      // group before it, and fails with it (a replay may name an entry of that group).
+      const outcome: Promise<TreeMark | undefined> =
+        writer.entries > 0 ? writer.commit() : this.lastOutcome.then(() => undefined);
+      this.lastOutcome = outcome;
+      this.lastDone = outcome
+        .then(
+          (mark) => {
+            if (mark) {
+              this.durable = mark;
+              this.size = mark.size;
+            }
+            for (let i = 0; i < group.length; i++) group[i]!.resolve(answers[i]!);
+          },
+          (err: unknown) => {
+            for (const p of group) p.reject(err);
+            this.failed = true;
+          },
+        )
+        .finally(() => {
+          this.inFlight.splice(this.inFlight.indexOf(flight), 1);
+          if (this.failed) this.fail();
+          this.kick();
+        });
+    }
   }
 
-  /** Writes one group: new entries, their tiles, all fsynced, then answers every caller. */
-  private async commit(group: Pending[]): Promise<void> {
-    const startSize = this.size;
-    let size = this.size;
-    let lastHash = this.lastHash;
-    const compact = new CompactRange();
-    compact.hashes.push(...this.compact.hashes);
-    compact.levels.push(...this.compact.levels);
-    compact.size = this.compact.size;
-    let bundle = this.bundle.slice();
-    const partial = this.partial.map((p) => p.slice());
-    const touched = new Set<number>();
-    const writes: { ref: TileRef; data: Buffer }[] = [];
+  /** After a failed group: once nothing is in flight, re-derive the state from the files. */
+  private fail(): void {
+    this.failed = true;
+    if (this.inFlight.length > 0) return;
+    try {
+      this.recover();
+      this.failed = false;
+    } catch (e) {
+      this.logger?.error({ err: e }, 'ledger recovery after a failed write failed');
+      this.closed = true;
+      const queued = this.queue;
+      this.queue = [];
+      for (const p of queued) p.reject(e);
+    }
+  }
+
+  /**
+   * Canonicalises a group's new envelopes for the worker and gives each its index; the answer
+   * of each append call. Throws when an envelope cannot be canonicalised.
+   */
+  private build(group: Pending[], ids: string[], writer: GroupWriter): AppendResult[][] {
     const answers: AppendResult[][] = [];
-
-    const push = (level: number, hash: Hash): void => {
-      partial[level] ??= [];
-      const tile = partial[level]!;
-      tile.push(hash);
-      touched.add(level);
-      if (tile.length === TILE_WIDTH) {
-        const n = Math.floor(hashesAtLevel(size, level) / TILE_WIDTH) - 1;
-        writes.push({ ref: { level, n, width: TILE_WIDTH }, data: Buffer.concat(tile) });
-        partial[level] = [];
-      }
-    };
-    // The tree edge computes every interior node anyway; those at heights 8, 16, ... are the
-    // hashes of tile levels 1, 2, ..., so they are taken from it rather than hashed again.
-    const onNode = (height: number, _index: number, hash: Hash): void => {
-      if (height % TILE_HEIGHT === 0) push(height / TILE_HEIGHT, hash);
-    };
-
     for (const p of group) {
       const results: AppendResult[] = [];
       answers.push(results);
       for (const envelope of p.envelopes) {
         const id = envelope.event_id;
-        // Ids are recorded before the write is durable; a failed write re-derives the map.
+        // Ids are recorded before the write is durable; a failed write re-derives the index.
         const known = this.ids.get(id);
         if (known !== undefined) {
           results.push({ index: known, duplicate: true });
           continue;
         }
-        const entry = buildLeaf(envelope, lastHash);
-        if (entry.bytes.length > MAX_ENTRY_BYTES) {
+        const [before, after] = canonicalHalves(envelope);
+        const bytes = entryBytes(before, after);
+        if (bytes > MAX_ENTRY_BYTES) {
           results.push({
-            error: `the canonical entry is ${entry.bytes.length} bytes; the ledger holds at most ${MAX_ENTRY_BYTES}`,
+            error: `the canonical entry is ${bytes} bytes; the ledger holds at most ${MAX_ENTRY_BYTES}`,
           });
           continue;
         }
-        const leaf = entry.leaf;
-        bundle.push(entry.bytes);
-        size++;
-        lastHash = entry.hash;
-        this.ids.set(id, size - 1);
-        results.push({ index: size - 1, duplicate: false });
-        if (bundle.length === TILE_WIDTH) {
-          writes.push({
-            ref: { level: 'entries', n: size / TILE_WIDTH - 1, width: TILE_WIDTH },
-            data: encodeBundle(bundle),
-          });
-          bundle = [];
-        }
-        // Level 0 first: a tile the leaf completes is written before its hash goes up a level.
-        push(0, leaf);
-        compact.append(leaf, onNode);
+        writer.add(before, after);
+        const index = this.next++;
+        this.ids.set(id, index);
+        ids.push(id);
+        results.push({ index, duplicate: false });
       }
     }
+    return answers;
+  }
 
-    if (size > startSize) {
-      if (bundle.length > 0) {
-        writes.push({
-          ref: { level: 'entries', n: Math.floor(size / TILE_WIDTH), width: bundle.length },
-          data: encodeBundle(bundle),
-        });
-      }
-      for (const level of touched) {
-        const tile = partial[level];
-        if (tile && tile.length > 0) {
-          const n = Math.floor(hashesAtLevel(size, level) / TILE_WIDTH);
-          writes.push({ ref: { level, n, width: tile.length }, data: Buffer.concat(tile) });
-        }
-      }
-      const dirty = new DirtyDirs(this.dirs);
-      await Promise.all(
-        writes.map((w) => writeAtomic(join(this.dir, tilePath(w.ref)), w.data, dirty, 0o444)),
-      );
-      await dirty.sync();
-      // Partial tiles are only needed until their full tile exists (tlog-tiles allows deleting them).
-      await Promise.all(
-        writes
-          .filter((w) => w.ref.width === TILE_WIDTH)
-          .map((w) => {
-            const partials = join(this.dir, `${tilePath(w.ref)}.p`);
-            this.dirs.delete(partials);
-            return rm(partials, { recursive: true, force: true });
-          }),
-      );
+  /** The event_id of entry `index`, for the event id index's full comparison. */
+  private idAt(index: number): string | undefined {
+    for (const f of this.inFlight) {
+      if (index >= f.first && index < f.first + f.ids.length) return f.ids[index - f.first];
     }
-
-    this.size = size;
-    this.lastHash = lastHash;
-    this.compact = compact;
-    this.bundle = bundle;
-    this.partial = partial;
-    for (let i = 0; i < group.length; i++) group[i]!.resolve(answers[i]!);
+    if (index >= this.size) return undefined;
+    const n = Math.floor(index / TILE_WIDTH);
+    const width = Math.min(TILE_WIDTH, this.size - n * TILE_WIDTH);
+    const cached = this.readCache;
+    if (cached?.n !== n || cached.width !== width) {
+      this.readCache = { n, width, entries: decodeBundle(this.readTile({ level: 'entries', n, width })) };
+    }
+    const bytes = this.readCache!.entries[index % TILE_WIDTH];
+    return bytes && entryEventId(bytes);
   }
 
   /** Signs and writes a checkpoint for the durable size, when it changed since the last one. */
@@ -245,7 +272,7 @@ export class TenantLog {
     while (this.checkpointing) await this.checkpointing;
     if (this.checkpointSize === this.size) return;
     const size = this.size;
-    const note = signCheckpoint({ origin: this.origin, size, root: this.compact.root() }, [this.signer]);
+    const note = signCheckpoint({ origin: this.origin, size, root: this.root() }, [this.signer]);
     this.checkpointing = (async () => {
       const dirty = new DirtyDirs();
       await writeAtomic(join(this.dir, 'checkpoint'), note, dirty, 0o644);
@@ -264,9 +291,15 @@ export class TenantLog {
 
   /** Waits for queued appends and writes a final checkpoint. Idempotent. */
   async close(): Promise<void> {
-    while (this.writing) await this.writing;
+    for (;;) {
+      // Appends still waiting for their scheduled kick are built now.
+      if (this.inFlight.length === 0) this.kick();
+      if (this.inFlight.length === 0 && this.queue.length === 0) break;
+      await this.lastDone;
+    }
     this.closed = true;
     await this.checkpoint();
+    tailWorker.close(this.id);
   }
 
   /** Reads a tile or bundle file. */
@@ -289,17 +322,25 @@ export class TenantLog {
     return e;
   }
 
-  /** Re-derives the state from the files (see recovery.ts). */
+  /** Re-derives the state from the files (see recovery.ts) and restarts the log in the worker. */
   private recover(): void {
     const r = recoverLog(this.dir, this.origin, this.logger);
+    tailWorker.open(this.id, this.dir, tailStateOf(r));
     this.size = r.size;
-    this.compact = r.compact;
-    this.bundle = r.bundle;
-    this.partial = r.partial;
-    this.lastHash = r.lastHash;
+    this.next = r.size;
+    this.durable = { size: r.size, edge: r.compact.hashes.map((h) => h.toString('latin1')) };
     this.checkpointSize = r.checkpointSize;
+    this.readCache = undefined;
+    this.lastOutcome = Promise.resolve();
     this.ids.clear();
-    this.dirs.clear();
     for (const [id, index] of r.ids) this.ids.set(id, index);
   }
+}
+
+/** UTF-8 length of the entry made of two canonical halves and the integrity member. */
+function entryBytes(before: string, after: string): number {
+  const chars = before.length + after.length + INTEGRITY_MEMBER_LENGTH + 4;
+  // UTF-8 takes at least one byte per UTF-16 code unit and at most three: count only when it matters.
+  if (chars > MAX_ENTRY_BYTES || 3 * chars <= MAX_ENTRY_BYTES) return chars;
+  return Buffer.byteLength(before) + Buffer.byteLength(after) + INTEGRITY_MEMBER_LENGTH + 4;
 }

@@ -4,12 +4,14 @@ import { PipelineError, toPipelineError } from '../../pipeline/errors.ts';
 import { type Event, fieldErrors, parseEvent } from '../../pipeline/event.ts';
 import type { ApiRequest, ApiResponse } from '../../pipeline/http-api.ts';
 import type { Telemetry } from '../../pipeline/telemetry.ts';
+import { derivedEventId, idempotencyKey, withDerivedId } from './idempotency.ts';
 import { usageRequestSchema, usageToEnvelope } from './usage-request.ts';
 
 /**
  * The two ingest routes. Both validate everything first (a request with any invalid event is
  * refused whole, with every field error), hand the batch to the pipelines, and answer 202 only
- * after every exporter durably accepted it.
+ * after every exporter durably accepted it. With an `Idempotency-Key` header, events sent
+ * without an `event_id` get ids derived from it, so a retried request is a replay (idempotency.ts).
  */
 
 /** One field error of one event of a request. */
@@ -64,11 +66,13 @@ export class Ingest {
         `${items.length} events in one request; the limit is ${this.maxEvents}`,
       );
     }
+    const key = idempotencyKey(req.headers);
+    const tenant = req.auth!.tenantId;
     const now = new Date();
     const events: Event[] = [];
     const errors: RequestFieldError[] = [];
     for (let i = 0; i < items.length; i++) {
-      const r = parseEvent(items[i], now);
+      const r = parseEvent(withDerivedId(items[i], tenant, key, i), now);
       if (r.ok) events.push(r.event);
       else for (const e of r.errors) errors.push({ index: i, path: e.path, message: e.message });
     }
@@ -94,7 +98,10 @@ export class Ingest {
         details: fieldErrors(parsed.error),
       });
     }
-    const r = parseEvent(usageToEnvelope(parsed.data, req.auth!));
+    const key = idempotencyKey(req.headers);
+    const envelope = usageToEnvelope(parsed.data, req.auth!);
+    if (key !== undefined) envelope.event_id = derivedEventId(req.auth!.tenantId, key, 0, body);
+    const r = parseEvent(envelope);
     if (!r.ok) {
       this.refuse(1, 'invalid_event');
       throw new PipelineError('invalid_event', 'the usage event is not valid', { details: r.errors });

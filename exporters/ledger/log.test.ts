@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openCheckpoint } from './checkpoint.ts';
 import { checkEntry } from './entry.ts';
 import { TenantLog } from './log.ts';
@@ -13,7 +14,9 @@ import {
   verifyInclusion,
 } from './merkle.ts';
 import { LedgerDamagedError, listFiles } from './recovery.ts';
+import { tailWorker } from './tail-client.ts';
 import { auditEvents, tempDir, testKeys } from './testdata/ledger-fixtures.ts';
+import { decodeBundle } from './tiles.ts';
 import { verifyLog } from './verify.ts';
 
 const keys = testKeys();
@@ -168,6 +171,78 @@ describe('tenant log', () => {
       ok: true,
       size: 5000,
     });
+  });
+
+  it('answers a replay while a newer group has already deleted the partial bundle it reads', async () => {
+    const log = await openLog();
+    const evs = envelopes(603);
+    const a = log.append(evs.slice(0, 300));
+    // Two turns of the event loop: the second append becomes a group of its own, in flight with A's.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const b = log.append(evs.slice(300, 600));
+    await a;
+    // B completes bundle 1, so the worker deletes tile/entries/001.p/ while this thread still
+    // reads at A's size (300: bundle 1 is the partial of width 44).
+    for (let i = 0; i < 200 && existsSync(join(log.dir, 'tile/entries/001.p')); i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(existsSync(join(log.dir, 'tile/entries/001.p'))).toBe(false);
+    expect(log.indexOf(evs[280]!.event_id)).toBe(280);
+    expect(checkEntry(log.readEntry(280))).toMatchObject({ ok: true, eventId: evs[280]!.event_id });
+    const mixed = await log.append([evs[280]!, ...evs.slice(600)]);
+    expect(mixed).toEqual([
+      { index: 280, duplicate: true },
+      { index: 600, duplicate: false },
+      { index: 601, duplicate: false },
+      { index: 602, duplicate: false },
+    ]);
+    await b;
+    await log.close();
+    expect(verifyLog(log.dir, { origin: log.origin, verifiers: [keys.verifier] })).toMatchObject({
+      ok: true,
+      size: 603,
+    });
+  });
+
+  it('fails only the groups of a worker that died, after it exited, and keeps every file consistent', async () => {
+    const log = await openLog();
+    const evs = envelopes(30);
+    await log.append(evs.slice(0, 2));
+    const worker = (tailWorker as unknown as { worker: Worker }).worker;
+    let meanwhile: Promise<unknown> | undefined;
+    // Right after the crash is reported, before the worker has exited, another append comes.
+    worker.once('error', () => {
+      meanwhile = log.append(evs.slice(10, 12));
+      meanwhile.catch(() => undefined);
+    });
+    const lost = log.append(evs.slice(2, 4));
+    await new Promise((r) => setImmediate(r));
+    // A malformed message makes the worker throw outside any handler.
+    worker.postMessage({ op: 'append', log: 1e9, seq: 0, slot: -1, length: 1, count: 1 });
+    await expect(lost).rejects.toThrow(/ledger worker failed/);
+    // It went to the dying worker: it fails too (retryable), and nothing of it is written.
+    await vi.waitFor(() => expect(meanwhile).toBeDefined());
+    await expect(meanwhile).rejects.toThrow(/ledger worker failed/);
+    // The caller retries: the log has re-derived its state and a new worker takes the group.
+    expect(await log.append(evs.slice(10, 12))).toEqual([
+      { index: 2, duplicate: false },
+      { index: 3, duplicate: false },
+    ]);
+    await log.append(evs.slice(20, 23));
+    await log.close();
+    expect(verifyLog(log.dir, { origin: log.origin, verifiers: [keys.verifier] })).toMatchObject({
+      ok: true,
+      size: 7,
+    });
+    // Every partial bundle left on disk is a prefix of the log: no write of the dead worker's
+    // group landed behind the recovery.
+    const ids = [0, 1, 10, 11, 20, 21, 22].map((i) => evs[i]!.event_id);
+    for (const name of readdirSync(join(log.dir, 'tile/entries/000.p'))) {
+      const bundle = decodeBundle(readFileSync(join(log.dir, 'tile/entries/000.p', name)));
+      expect(bundle.map((e) => checkEntry(e).ok && (checkEntry(e) as { eventId: string }).eventId)).toEqual(
+        ids.slice(0, Number(name)),
+      );
+    }
   });
 
   it('leaves no temp files behind', async () => {

@@ -7,17 +7,11 @@ import { canonicalHalves, entryEventId, INTEGRITY_MEMBER_LENGTH } from './entry.
 import { EventIdIndex } from './event-ids.ts';
 import type { Hash, NodeReader } from './merkle.ts';
 import type { NoteSigner } from './note.ts';
+import { readTileIn } from './reader.ts';
 import { LedgerDamagedError, recoverLog } from './recovery.ts';
 import { rootOf, type TreeMark, tailStateOf } from './tail.ts';
 import { type GroupWriter, tailWorker } from './tail-client.ts';
-import {
-  decodeBundle,
-  MAX_ENTRY_BYTES,
-  TILE_WIDTH,
-  type TileRef,
-  tileNodeReader,
-  tilePath,
-} from './tiles.ts';
+import { decodeBundle, MAX_ENTRY_BYTES, TILE_WIDTH, type TileRef, tileNodeReader } from './tiles.ts';
 
 /**
  * One tenant's log on disk in the tlog-tiles layout. Appends are grouped, so one set of fsyncs
@@ -302,9 +296,12 @@ export class TenantLog {
     tailWorker.close(this.id);
   }
 
-  /** Reads a tile or bundle file. */
+  /**
+   * Reads a tile or bundle file. The worker may already have deleted a partial this thread
+   * still reads at its older size (its full tile exists): then it is cut from the full tile.
+   */
   readTile(ref: TileRef): Buffer {
-    return readFileSync(join(this.dir, tilePath(ref)));
+    return readTileIn(this.dir, ref);
   }
 
   /** Node hashes of the tree of `size` (at most the durable size), from the tiles. */

@@ -39,24 +39,7 @@ export class LogReader {
 
   /** A tile or bundle's bytes; a deleted partial is cut from its full tile. */
   readTile(ref: TileRef): Buffer {
-    const path = join(this.dir, tilePath(ref));
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      // The writer deletes a partial once its full tile exists, possibly while we read.
-      if (ref.width === TILE_WIDTH || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    const full = readFileSync(join(this.dir, tilePath({ ...ref, width: TILE_WIDTH })));
-    if (ref.level !== 'entries') return full.subarray(0, ref.width * 32);
-    return Buffer.concat(
-      decodeBundle(full)
-        .slice(0, ref.width)
-        .map((e) => {
-          const len = Buffer.alloc(2);
-          len.writeUInt16BE(e.length);
-          return Buffer.concat([len, e]);
-        }),
-    );
+    return readTileIn(this.dir, ref);
   }
 
   /** Node hashes of the tree of `size`. */
@@ -122,4 +105,28 @@ export class LogReader {
       checkpoint: note,
     };
   }
+}
+
+/**
+ * A tile or bundle's bytes from a log directory. The writer deletes a partial once its full
+ * tile exists — possibly while we read, or before the reader has learnt the new size — so a
+ * missing partial is cut from its full tile (tlog-tiles: a partial is a prefix of the full one).
+ */
+export function readTileIn(dir: string, ref: TileRef): Buffer {
+  try {
+    return readFileSync(join(dir, tilePath(ref)));
+  } catch (err) {
+    if (ref.width === TILE_WIDTH || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const full = readFileSync(join(dir, tilePath({ ...ref, width: TILE_WIDTH })));
+  if (ref.level !== 'entries') return full.subarray(0, ref.width * 32);
+  return Buffer.concat(
+    decodeBundle(full)
+      .slice(0, ref.width)
+      .map((e) => {
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(e.length);
+        return Buffer.concat([len, e]);
+      }),
+  );
 }

@@ -47,7 +47,8 @@ export interface SharedSlots {
 
 class TailWorker {
   private worker: Worker | undefined;
-  private readonly waiting = new Map<number, Waiting>();
+  /** Groups sent to `worker` and not yet answered; each worker has its own (see thread()). */
+  private waiting = new Map<number, Waiting>();
   private seq = 0;
   private logs = 0;
   private slots: SharedSlots | undefined;
@@ -118,10 +119,13 @@ class TailWorker {
       this.thread().postMessage(m, transfer);
       return undefined;
     }
+    // The worker first, then its own waiting map: thread() may start a new worker with a new map.
+    const worker = this.thread();
+    const waiting = this.waiting;
     return new Promise<TreeMark>((resolve, reject) => {
-      this.waiting.set(seq, { resolve, reject });
-      if (this.waiting.size === 1) this.thread().ref();
-      this.thread().postMessage(m, transfer);
+      waiting.set(seq, { resolve, reject });
+      if (waiting.size === 1) worker.ref();
+      worker.postMessage(m, transfer);
     });
   }
 
@@ -135,22 +139,33 @@ class TailWorker {
     // Parts sent to a worker that is gone will never be read: every slot is free again.
     this.slots.busy.fill(0);
     const worker = new Worker(new URL('./tail-worker.ts', import.meta.url), { workerData: this.slots });
+    const waiting = new Map<number, Waiting>();
     worker.unref();
     worker.on('message', (r: TailReply) => {
-      const w = this.waiting.get(r.seq);
+      const w = waiting.get(r.seq);
       if (!w) return;
-      this.waiting.delete(r.seq);
-      if (this.waiting.size === 0) worker.unref();
+      waiting.delete(r.seq);
+      if (waiting.size === 0) worker.unref();
       if ('error' in r) w.reject(new LedgerWriteError(r.error.message, r.error.code));
       else w.resolve({ size: r.size, edge: r.edge });
     });
-    const lost = (err: Error): void => {
+    // A worker that fails is answered for only once it has exited: until then, file operations it
+    // started may still land, and the logs must not re-derive their state from the files (and
+    // hand new groups to a new worker) before they have. Only this worker's groups fail; groups
+    // sent to a later worker are that worker's to answer.
+    let failure: Error | undefined;
+    worker.on('error', (err) => {
+      failure ??= err;
+    });
+    worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
-      for (const w of this.waiting.values()) w.reject(err);
-      this.waiting.clear();
-    };
-    worker.on('error', (err) => lost(new LedgerWriteError(`the ledger worker failed: ${err.message}`)));
-    worker.on('exit', (code) => lost(new LedgerWriteError(`the ledger worker exited (code ${code})`)));
+      const err = new LedgerWriteError(
+        failure ? `the ledger worker failed: ${failure.message}` : `the ledger worker exited (code ${code})`,
+      );
+      for (const w of waiting.values()) w.reject(err);
+      waiting.clear();
+    });
+    this.waiting = waiting;
     this.worker = worker;
     return worker;
   }

@@ -145,7 +145,9 @@ async function fromIndex(
     let index = h.leaf_index;
     if (index === null) {
       index = log?.indexOf(h.event_id) ?? null;
-      if (index !== null) learnt.push({ event_id: h.event_id, leaf_index: index });
+      // Only an index under a signed checkpoint is final: one still in flight could be lost
+      // with its group and the event appended elsewhere on the retry.
+      if (index !== null && index < size) learnt.push({ event_id: h.event_id, leaf_index: index });
     }
     if (index === null) {
       hits.push({ event_id: h.event_id, index: null, event: null, proof: null, status: 'not_in_ledger' });

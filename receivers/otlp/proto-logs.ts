@@ -1,15 +1,8 @@
 import type { LogRecord, Origin } from './model.ts';
 import { newAttributes } from './model.ts';
-import {
-  emptyScope,
-  type FieldTable,
-  readAnyValue,
-  readAttribute,
-  readResource,
-  readScope,
-  skipField,
-} from './proto-common.ts';
-import { WIRE, WireReader } from './wire.ts';
+import { type FieldTable, readAnyValue, readAttribute, skipField } from './proto-common.ts';
+import { decodeExport, exportShape } from './proto-export.ts';
+import { WIRE, type WireReader } from './wire.ts';
 
 /**
  * Protobuf decoding of ExportLogsServiceRequest (collector/logs/v1, logs/v1) into flat log
@@ -18,13 +11,6 @@ import { WIRE, WireReader } from './wire.ts';
  */
 
 const LEN = WIRE.len;
-const REQUEST_FIELDS: FieldTable = { 1: ['resource_logs', LEN] };
-const RESOURCE_LOGS_FIELDS: FieldTable = {
-  1: ['resource', LEN],
-  2: ['scope_logs', LEN],
-  3: ['schema_url', LEN],
-};
-const SCOPE_LOGS_FIELDS: FieldTable = { 1: ['scope', LEN], 2: ['log_records', LEN], 3: ['schema_url', LEN] };
 const LOG_RECORD_FIELDS: FieldTable = {
   1: ['time_unix_nano', WIRE.i64],
   2: ['severity_number', WIRE.varint],
@@ -41,50 +27,15 @@ const LOG_RECORD_FIELDS: FieldTable = {
 
 /** Decodes an ExportLogsServiceRequest; throws `invalid_request` when it is malformed. */
 export function decodeLogsProto(body: Buffer): LogRecord[] {
-  const r = new WireReader(body);
-  const out: LogRecord[] = [];
-  const end = body.length;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | LEN)) readResourceLogs(r, r.end(), out);
-    else skipField(r, tag, REQUEST_FIELDS, 'ExportLogsServiceRequest');
-  }
-  return out;
+  return decodeExport(body, LOGS);
 }
 
-function readResourceLogs(r: WireReader, end: number, out: LogRecord[]): void {
-  let resource = newAttributes();
-  const origins: Origin[] = [];
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag) {
-      case (1 << 3) | LEN:
-        resource = readResource(r, r.end());
-        for (const o of origins) o.resource = resource;
-        break;
-      case (2 << 3) | LEN: {
-        r.budget.value();
-        const origin: Origin = { resource, scope: emptyScope() };
-        origins.push(origin);
-        readScopeLogs(r, r.end(), origin, out);
-        break;
-      }
-      default:
-        skipField(r, tag, RESOURCE_LOGS_FIELDS, 'ResourceLogs');
-    }
-  }
-  r.close(end);
-}
-
-function readScopeLogs(r: WireReader, end: number, origin: Origin, out: LogRecord[]): void {
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === ((2 << 3) | LEN)) out.push(readLogRecord(r, r.end(), origin));
-    else if (tag === ((1 << 3) | LEN)) origin.scope = readScope(r, r.end());
-    else skipField(r, tag, SCOPE_LOGS_FIELDS, 'ScopeLogs');
-  }
-  r.close(end);
-}
+const LOGS = exportShape<LogRecord>(
+  { message: 'Logs', field: 'logs', items: 'log_records' },
+  (r, end, origin, out) => {
+    out.push(readLogRecord(r, end, origin));
+  },
+);
 
 function readLogRecord(r: WireReader, end: number, origin: Origin): LogRecord {
   r.budget.record();

@@ -1,14 +1,8 @@
 import type { DataPoint, MetricInfo, MetricKind, Origin } from './model.ts';
 import { newAttributes } from './model.ts';
-import {
-  emptyScope,
-  type FieldTable,
-  readAttribute,
-  readResource,
-  readScope,
-  skipField,
-} from './proto-common.ts';
-import { WIRE, WireReader } from './wire.ts';
+import { type FieldTable, readAttribute, skipField } from './proto-common.ts';
+import { decodeExport, exportShape } from './proto-export.ts';
+import { WIRE, type WireReader } from './wire.ts';
 
 /**
  * Protobuf decoding of ExportMetricsServiceRequest (collector/metrics/v1, metrics/v1) into
@@ -19,13 +13,6 @@ import { WIRE, WireReader } from './wire.ts';
 const LEN = WIRE.len;
 const I64 = WIRE.i64;
 const VARINT = WIRE.varint;
-const REQUEST_FIELDS: FieldTable = { 1: ['resource_metrics', LEN] };
-const RESOURCE_FIELDS: FieldTable = {
-  1: ['resource', LEN],
-  2: ['scope_metrics', LEN],
-  3: ['schema_url', LEN],
-};
-const SCOPE_FIELDS: FieldTable = { 1: ['scope', LEN], 2: ['metrics', LEN], 3: ['schema_url', LEN] };
 const METRIC_FIELDS: FieldTable = {
   1: ['name', LEN],
   2: ['description', LEN],
@@ -100,43 +87,13 @@ const KIND_BY_FIELD: Record<number, MetricKind> = {
 
 /** Decodes an ExportMetricsServiceRequest; throws `invalid_request` when it is malformed. */
 export function decodeMetricsProto(body: Buffer): DataPoint[] {
-  const r = new WireReader(body);
-  const out: DataPoint[] = [];
-  while (r.pos < body.length) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | LEN)) readResourceMetrics(r, r.end(), out);
-    else skipField(r, tag, REQUEST_FIELDS, 'ExportMetricsServiceRequest');
-  }
-  return out;
+  return decodeExport(body, METRICS);
 }
 
-function readResourceMetrics(r: WireReader, end: number, out: DataPoint[]): void {
-  let resource = newAttributes();
-  const origins: Origin[] = [];
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | LEN)) {
-      resource = readResource(r, r.end());
-      for (const o of origins) o.resource = resource;
-    } else if (tag === ((2 << 3) | LEN)) {
-      r.budget.value();
-      const origin: Origin = { resource, scope: emptyScope() };
-      origins.push(origin);
-      readScopeMetrics(r, r.end(), origin, out);
-    } else skipField(r, tag, RESOURCE_FIELDS, 'ResourceMetrics');
-  }
-  r.close(end);
-}
-
-function readScopeMetrics(r: WireReader, end: number, origin: Origin, out: DataPoint[]): void {
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === ((2 << 3) | LEN)) readMetric(r, r.end(), origin, out);
-    else if (tag === ((1 << 3) | LEN)) origin.scope = readScope(r, r.end());
-    else skipField(r, tag, SCOPE_FIELDS, 'ScopeMetrics');
-  }
-  r.close(end);
-}
+const METRICS = exportShape<DataPoint>(
+  { message: 'Metrics', field: 'metrics', items: 'metrics' },
+  readMetric,
+);
 
 function readMetric(r: WireReader, end: number, origin: Origin, out: DataPoint[]): void {
   const metric: MetricInfo = {

@@ -1,14 +1,8 @@
 import type { Origin, Span } from './model.ts';
 import { newAttributes } from './model.ts';
-import {
-  emptyScope,
-  type FieldTable,
-  readAttribute,
-  readResource,
-  readScope,
-  skipField,
-} from './proto-common.ts';
-import { WIRE, WireReader } from './wire.ts';
+import { type FieldTable, readAttribute, skipField } from './proto-common.ts';
+import { decodeExport, exportShape } from './proto-export.ts';
+import { WIRE, type WireReader } from './wire.ts';
 
 /**
  * Protobuf decoding of ExportTraceServiceRequest (collector/trace/v1, trace/v1) into flat
@@ -19,9 +13,6 @@ import { WIRE, WireReader } from './wire.ts';
 const LEN = WIRE.len;
 const I64 = WIRE.i64;
 const VARINT = WIRE.varint;
-const REQUEST_FIELDS: FieldTable = { 1: ['resource_spans', LEN] };
-const RESOURCE_FIELDS: FieldTable = { 1: ['resource', LEN], 2: ['scope_spans', LEN], 3: ['schema_url', LEN] };
-const SCOPE_FIELDS: FieldTable = { 1: ['scope', LEN], 2: ['spans', LEN], 3: ['schema_url', LEN] };
 const SPAN_FIELDS: FieldTable = {
   1: ['trace_id', LEN],
   2: ['span_id', LEN],
@@ -44,43 +35,15 @@ const STATUS_FIELDS: FieldTable = { 2: ['message', LEN], 3: ['code', VARINT] };
 
 /** Decodes an ExportTraceServiceRequest; throws `invalid_request` when it is malformed. */
 export function decodeTracesProto(body: Buffer): Span[] {
-  const r = new WireReader(body);
-  const out: Span[] = [];
-  while (r.pos < body.length) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | LEN)) readResourceSpans(r, r.end(), out);
-    else skipField(r, tag, REQUEST_FIELDS, 'ExportTraceServiceRequest');
-  }
-  return out;
+  return decodeExport(body, SPANS);
 }
 
-function readResourceSpans(r: WireReader, end: number, out: Span[]): void {
-  let resource = newAttributes();
-  const origins: Origin[] = [];
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | LEN)) {
-      resource = readResource(r, r.end());
-      for (const o of origins) o.resource = resource;
-    } else if (tag === ((2 << 3) | LEN)) {
-      r.budget.value();
-      const origin: Origin = { resource, scope: emptyScope() };
-      origins.push(origin);
-      readScopeSpans(r, r.end(), origin, out);
-    } else skipField(r, tag, RESOURCE_FIELDS, 'ResourceSpans');
-  }
-  r.close(end);
-}
-
-function readScopeSpans(r: WireReader, end: number, origin: Origin, out: Span[]): void {
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === ((2 << 3) | LEN)) out.push(readSpan(r, r.end(), origin));
-    else if (tag === ((1 << 3) | LEN)) origin.scope = readScope(r, r.end());
-    else skipField(r, tag, SCOPE_FIELDS, 'ScopeSpans');
-  }
-  r.close(end);
-}
+const SPANS = exportShape<Span>(
+  { message: 'Spans', field: 'spans', items: 'spans', request: 'Trace' },
+  (r, end, origin, out) => {
+    out.push(readSpan(r, end, origin));
+  },
+);
 
 /** A span with every field at its proto3 default. */
 export function newSpan(origin: Origin): Span {

@@ -9,7 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { hashToken } from '../../pipeline/tenants.ts';
 import { startLedgerline } from '../../test/harness/ledgerline.ts';
-import { Latencies } from '../stats.ts';
+import { Latencies, report } from '../stats.ts';
 
 /**
  * Shared parts of the otlp-http-logs and otlp-grpc-logs benchmarks: an ExportLogsServiceRequest
@@ -169,4 +169,46 @@ export async function closedLoop(
   clearTimeout(timer);
   result.targetCpu = target.cpuSeconds() - cpuAtStart;
   return result;
+}
+
+/**
+ * Runs the closed loop against `target`, then `done()` (close the clients), stops the target
+ * and prints the scenario's figures; `extra` goes beside batch and clients (e.g. channels).
+ */
+export async function loadAndReport(
+  name: string,
+  target: Target,
+  send: () => Promise<boolean>,
+  o: { clients: number; warmup: number; duration: number; batch: number },
+  done: () => void,
+  extra: Record<string, number | string> = {},
+): Promise<void> {
+  const r = await closedLoop(send, target, o);
+  done();
+  const written = target.written();
+  await target.stop();
+  report(name, {
+    events_per_s: Math.round(r.events / o.duration),
+    requests_per_s: Math.round(r.requests / o.duration),
+    batch: o.batch,
+    clients: o.clients,
+    ...extra,
+    ack_p50_ms: r.latencies.quantile(0.5),
+    ack_p99_ms: r.latencies.quantile(0.99),
+    target_cpu_s: r.targetCpu,
+    events_per_target_cpu_s: Math.round(r.events / r.targetCpu),
+    refused: r.refused,
+    lines_written: written,
+  });
+}
+
+/** Measures the receiver alone and/or through the file exporter, as `--sink none|file|both` says. */
+export async function eachTarget(
+  scenario: string,
+  sink: string,
+  measure: (name: string, target: Target) => Promise<void>,
+): Promise<void> {
+  if (sink === 'none' || sink === 'both')
+    await measure(`${scenario} (receiver alone)`, await receiverAlone());
+  if (sink === 'file' || sink === 'both') await measure(`${scenario} (→ file exporter)`, await throughFile());
 }

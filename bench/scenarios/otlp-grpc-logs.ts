@@ -1,6 +1,6 @@
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
-import { closedLoop, logsRequest, receiverAlone, type Target, TOKEN, throughFile } from '../otlp/load.ts';
-import { options, report } from '../stats.ts';
+import { eachTarget, loadAndReport, logsRequest, type Target, TOKEN } from '../otlp/load.ts';
+import { options } from '../stats.ts';
 
 /**
  * OTLP/gRPC logs: concurrent calls of LogsService/Export with ExportLogsServiceRequests of
@@ -38,26 +38,16 @@ async function measure(name: string, target: Target): Promise<void> {
         (err, response) => resolve(err === null && response !== undefined && response.length === 0),
       );
     });
-  const r = await closedLoop(send, target, opts);
-  for (const c of clients) c.close();
-  const written = target.written();
-  await target.stop();
-  report(name, {
-    events_per_s: Math.round(r.events / opts.duration),
-    requests_per_s: Math.round(r.requests / opts.duration),
-    batch: opts.batch,
-    clients: opts.clients,
-    channels: opts.channels,
-    ack_p50_ms: r.latencies.quantile(0.5),
-    ack_p99_ms: r.latencies.quantile(0.99),
-    target_cpu_s: r.targetCpu,
-    events_per_target_cpu_s: Math.round(r.events / r.targetCpu),
-    refused: r.refused,
-    lines_written: written,
-  });
+  await loadAndReport(
+    name,
+    target,
+    send,
+    opts,
+    () => {
+      for (const c of clients) c.close();
+    },
+    { channels: opts.channels },
+  );
 }
 
-if (opts.sink === 'none' || opts.sink === 'both')
-  await measure('otlp-grpc-logs (receiver alone)', await receiverAlone());
-if (opts.sink === 'file' || opts.sink === 'both')
-  await measure('otlp-grpc-logs (→ file exporter)', await throughFile());
+await eachTarget('otlp-grpc-logs', opts.sink, measure);

@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
-import { closedLoop, logsRequest, receiverAlone, type Target, TOKEN, throughFile } from '../otlp/load.ts';
-import { options, report } from '../stats.ts';
+import { eachTarget, loadAndReport, logsRequest, type Target, TOKEN } from '../otlp/load.ts';
+import { options } from '../stats.ts';
 
 /**
  * OTLP/HTTP protobuf logs: concurrent keep-alive clients POST ExportLogsServiceRequests of
@@ -33,25 +33,7 @@ async function measure(name: string, target: Target): Promise<void> {
       req.on('error', reject);
       req.end(body);
     });
-  const r = await closedLoop(send, target, opts);
-  agent.destroy();
-  const written = target.written();
-  await target.stop();
-  report(name, {
-    events_per_s: Math.round(r.events / opts.duration),
-    requests_per_s: Math.round(r.requests / opts.duration),
-    batch: opts.batch,
-    clients: opts.clients,
-    ack_p50_ms: r.latencies.quantile(0.5),
-    ack_p99_ms: r.latencies.quantile(0.99),
-    target_cpu_s: r.targetCpu,
-    events_per_target_cpu_s: Math.round(r.events / r.targetCpu),
-    refused: r.refused,
-    lines_written: written,
-  });
+  await loadAndReport(name, target, send, opts, () => agent.destroy());
 }
 
-if (opts.sink === 'none' || opts.sink === 'both')
-  await measure('otlp-http-logs (receiver alone)', await receiverAlone());
-if (opts.sink === 'file' || opts.sink === 'both')
-  await measure('otlp-http-logs (→ file exporter)', await throughFile());
+await eachTarget('otlp-http-logs', opts.sink, measure);
